@@ -1,0 +1,1 @@
+# docs target: see BitnetDocs

@@ -1,0 +1,16 @@
+/**
+ * @file bitnet.h
+ * @brief The whole public API of libbitnet: include this one header.
+ */
+#ifndef BITNET_BITNET_H
+#define BITNET_BITNET_H
+
+#include "bitnet/export.h"
+#include "bitnet/version.h"
+#include "bitnet/status.h"
+#include "bitnet/device.h"
+#include "bitnet/memory.h"
+#include "bitnet/context.h"
+#include "bitnet/tensor.h"
+
+#endif /* BITNET_BITNET_H */

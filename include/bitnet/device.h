@@ -1,0 +1,153 @@
+/**
+ * @file device.h
+ * @brief Devices (CPU, CUDA, Metal, MLX) and CPU feature detection.
+ *
+ * Device selection: CUDA when it is built in and a GPU is present, else the
+ * CPU. The environment variable `BITNET_DEVICE=cpu` forces the CPU.
+ * Metal and MLX are part of the enum so the API leaves room for them; this
+ * build reports them as not available on this platform.
+ *
+ * CPU kernels are chosen once from the CPU's features. `BITNET_ISA=scalar|
+ * sse41|avx2|avx512|neon` forces a lower level (never a higher one than the
+ * CPU has), so tests can cover every path on one machine.
+ */
+#ifndef BITNET_DEVICE_H
+#define BITNET_DEVICE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bitnet/export.h"
+#include "bitnet/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** @brief Kinds of device. */
+typedef enum bn_device_kind {
+    BN_DEVICE_CPU = 0,   /**< The host CPU; always available. */
+    BN_DEVICE_CUDA = 1,  /**< An NVIDIA GPU through CUDA. */
+    BN_DEVICE_METAL = 2, /**< Apple Metal (reserved; not available in this build). */
+    BN_DEVICE_MLX = 3    /**< Apple MLX (reserved; not available in this build). */
+} bn_device_kind;
+
+/** @brief Number of ::bn_device_kind values. */
+#define BN_DEVICE_KIND_COUNT 4
+
+/** @brief A device: its kind and its index among devices of that kind. */
+typedef struct bn_device {
+    bn_device_kind kind; /**< Kind of device. */
+    int index;           /**< Index among devices of this kind (0 for the CPU). */
+} bn_device;
+
+/** @brief Facts about one device. */
+typedef struct bn_device_info {
+    bn_device device;        /**< The device described. */
+    char name[128];          /**< Marketing name ("AMD EPYC ...", "NVIDIA H100"). */
+    uint64_t total_memory;   /**< Bytes of memory the device has (host RAM for the CPU). */
+    int compute_units;       /**< Online CPUs, or streaming multiprocessors. */
+    int capability_major;    /**< CUDA compute capability (0 for other kinds). */
+    int capability_minor;    /**< CUDA compute capability (0 for other kinds). */
+} bn_device_info;
+
+/**
+ * @brief Lowercase name of a device kind ("cpu", "cuda", "metal", "mlx").
+ * @return a static string; "unknown" for values outside the enum.
+ */
+BN_API const char *bn_device_kind_name(bn_device_kind kind);
+
+/**
+ * @brief Whether devices of @p kind can be used in this process.
+ * @return ::BN_OK when at least one is usable; ::BN_ERR_DEVICE_UNAVAILABLE
+ *         with a message saying why (not built in, no GPU or driver, not
+ *         available on this platform); ::BN_ERR_INVALID_ARGUMENT for a value
+ *         outside the enum.
+ */
+BN_API bn_status bn_device_available(bn_device_kind kind);
+
+/**
+ * @brief Number of usable devices of @p kind (0 when none).
+ * @param kind device kind.
+ * @param[out] count written on success.
+ */
+BN_API bn_status bn_device_count(bn_device_kind kind, int *count);
+
+/**
+ * @brief The device bitnet picks by default: CUDA when built and present,
+ *        else the CPU; `BITNET_DEVICE=cpu|cuda` overrides.
+ * @param[out] device written on success.
+ * @return ::BN_ERR_DEVICE_UNAVAILABLE when `BITNET_DEVICE` names a device
+ *         that is not usable; ::BN_ERR_INVALID_ARGUMENT when it names none.
+ */
+BN_API bn_status bn_device_auto(bn_device *device);
+
+/**
+ * @brief Describe one device.
+ * @param device the device.
+ * @param[out] info written on success.
+ */
+BN_API bn_status bn_device_get_info(bn_device device, bn_device_info *info);
+
+/** @brief CPU features bitnet's kernels use, as bits of a mask. */
+typedef enum bn_cpu_feature {
+    BN_CPU_SSE41 = 1u << 0,      /**< x86 SSE4.1 */
+    BN_CPU_AVX2 = 1u << 1,       /**< x86 AVX2 */
+    BN_CPU_FMA = 1u << 2,        /**< x86 FMA3 */
+    BN_CPU_F16C = 1u << 3,       /**< x86 F16C half-precision conversion */
+    BN_CPU_AVX512F = 1u << 4,    /**< x86 AVX-512 Foundation */
+    BN_CPU_AVX512BW = 1u << 5,   /**< x86 AVX-512 byte and word */
+    BN_CPU_AVX512VL = 1u << 6,   /**< x86 AVX-512 vector length */
+    BN_CPU_AVX512VNNI = 1u << 7, /**< x86 AVX-512 VNNI (int8 dot products) */
+    BN_CPU_AVX512BF16 = 1u << 8, /**< x86 AVX-512 BF16 */
+    BN_CPU_NEON = 1u << 9,       /**< ARM64 Advanced SIMD */
+    BN_CPU_DOTPROD = 1u << 10    /**< ARM64 SDOT/UDOT */
+} bn_cpu_feature;
+
+/** @brief Number of ::bn_cpu_feature bits. */
+#define BN_CPU_FEATURE_COUNT 11
+
+/**
+ * @brief Features of the CPU this process runs on (OS support for the wide
+ *        registers included), as a mask of ::bn_cpu_feature.
+ */
+BN_API uint32_t bn_cpu_features(void);
+
+/**
+ * @brief Name of one feature bit ("avx512vnni").
+ * @return a static string; "unknown" when @p feature is not a single known bit.
+ */
+BN_API const char *bn_cpu_feature_name(bn_cpu_feature feature);
+
+/** @brief Instruction-set levels for which bitnet has kernels. */
+typedef enum bn_isa {
+    BN_ISA_SCALAR = 0, /**< Portable C; the reference for every kernel. */
+    BN_ISA_SSE41 = 1,  /**< x86-64 SSE4.1 */
+    BN_ISA_AVX2 = 2,   /**< x86-64 AVX2 + FMA + F16C */
+    BN_ISA_AVX512 = 3, /**< x86-64 AVX-512 F/BW/VL (+VNNI, BF16 when present) */
+    BN_ISA_NEON = 4    /**< ARM64 NEON (+dotprod when present) */
+} bn_isa;
+
+/** @brief Lowercase name of an ISA level ("avx2"); "unknown" outside the enum. */
+BN_API const char *bn_isa_name(bn_isa isa);
+
+/** @brief The highest ISA level this CPU supports (ignores `BITNET_ISA`). */
+BN_API bn_isa bn_cpu_best_isa(void);
+
+/**
+ * @brief The ISA level kernels use: the CPU's best, or the lower level that
+ *        `BITNET_ISA` asks for. Read once per process.
+ */
+BN_API bn_isa bn_cpu_isa(void);
+
+/**
+ * @brief Whether this CPU can run kernels of level @p isa.
+ * @return 1 when it can, 0 otherwise.
+ */
+BN_API int bn_cpu_supports_isa(bn_isa isa);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BITNET_DEVICE_H */
