@@ -240,17 +240,21 @@ BN_API bn_pressure bn_pool_pressure(bn_pool *pool);
 BN_API const char *bn_pressure_name(bn_pressure level);
 
 /**
- * @brief Testing aid: make the @p n-th allocation from now fail, counting
- *        every allocation bitnet makes in this process (pools and internal
- *        bookkeeping alike); 0 turns injection off. Failures report
- *        ::BN_ERR_OUT_OF_MEMORY. Process-wide; not for production use.
- * @param n 1 = the very next allocation fails.
+ * @brief Testing aid: make the @p n-th allocation from now fail once,
+ *        counting every allocation bitnet makes in this process (pool
+ *        blocks and internal bookkeeping alike). The failure reports
+ *        ::BN_ERR_OUT_OF_MEMORY. 0 disarms it. Process-wide; for tests.
+ *
+ * Typical use walks n = 1, 2, ... until bn_debug_alloc_count() < n after
+ * the code under test ran (the failure never fired: every allocation path
+ * has been covered).
+ * @param n 1 = the very next allocation fails; 0 = off.
  */
 BN_API void bn_debug_fail_nth_alloc(long n);
 
 /**
- * @brief Testing aid: number of allocations bitnet made in this process so
- *        far (counted whether injection is on or off).
+ * @brief Testing aid: allocations bitnet made since the last
+ *        bn_debug_fail_nth_alloc() with n > 0 (0 when disarmed).
  */
 BN_API long bn_debug_alloc_count(void);
 

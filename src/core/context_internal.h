@@ -1,0 +1,19 @@
+/* Internal: the context's layout, for the modules built on it. */
+#ifndef BITNET_CORE_CONTEXT_INTERNAL_H
+#define BITNET_CORE_CONTEXT_INTERNAL_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "bitnet/context.h"
+#include "core/threadpool.h"
+
+struct bn_ctx {
+    bn_device device;
+    bni_threadpool *threads;
+    bn_pool *pool;
+    uint64_t seed;
+    _Atomic uint64_t rng_counter; /* next unreserved Philox counter */
+};
+
+#endif
