@@ -8,6 +8,11 @@
 #ifndef BITNET_EXPORT_H
 #define BITNET_EXPORT_H
 
+/**
+ * @def BN_API
+ * @brief Marks a function of the public API: exported from the shared
+ *        library (default visibility), empty for other compilers.
+ */
 #if defined(_WIN32) && defined(BITNET_SHARED_BUILD)
 #define BN_API __declspec(dllexport)
 #elif defined(__GNUC__) || defined(__clang__)
