@@ -97,7 +97,13 @@ static void text_cpu(const info_facts *f) {
     }
     printf("%s\n  isa: %s (best this cpu supports: %s)\n", any ? "" : " none", bn_isa_name(f->isa),
            bn_isa_name(f->best_isa));
-    printf("  kernels: %s\n", f->kernels ? f->kernels : "(not reported by this build)");
+    printf("  kernels:%s\n", f->kernels ? "" : " (not reported by this build)");
+    for (const char *p = f->kernels; p && *p;) {
+        const char *nl = strchr(p, '\n');
+        int len = nl ? (int)(nl - p) : (int)strlen(p);
+        if (len > 0 && strncmp(p, "isa ", 4) != 0) printf("    %.*s\n", len, p);
+        p += len + (nl ? 1 : 0);
+    }
 }
 
 static void text_devices(const info_facts *f) {
@@ -136,6 +142,24 @@ static void print_text(const info_facts *f) {
 
 /* ---- JSON ------------------------------------------------------------ */
 
+/* The "family isa" lines of bn_cpu_kernels_describe() as an object. */
+static void json_kernels(cli_json *j, const char *desc) {
+    if (!desc) {
+        cli_json_str(j, "kernels", NULL);
+        return;
+    }
+    cli_json_open(j, "kernels", '{');
+    for (const char *p = desc; *p;) {
+        const char *nl = strchr(p, '\n');
+        int len = nl ? (int)(nl - p) : (int)strlen(p);
+        char line[128], family[64], isa[64];
+        snprintf(line, sizeof line, "%.*s", len, p);
+        if (sscanf(line, "%63s %63s", family, isa) == 2 && strcmp(family, "isa") != 0) cli_json_str(j, family, isa);
+        p += len + (nl ? 1 : 0);
+    }
+    cli_json_close(j, '}');
+}
+
 static void json_cpu(cli_json *j, const info_facts *f) {
     const device_row *cpu = &f->devices[BN_DEVICE_CPU];
     cli_json_open(j, "cpu", '{');
@@ -146,7 +170,7 @@ static void json_cpu(cli_json *j, const info_facts *f) {
     cli_json_close(j, '}');
     cli_json_str(j, "isa", bn_isa_name(f->isa));
     cli_json_str(j, "best_isa", bn_isa_name(f->best_isa));
-    cli_json_str(j, "kernels", f->kernels);
+    json_kernels(j, f->kernels);
     cli_json_close(j, '}');
 }
 
