@@ -1,0 +1,280 @@
+/* Internal: the hybrid memory pool's data structures.
+ *
+ * Small blocks (<= BN_POOL_SMALL_MAX) live in spans carved out of one big
+ * virtual reserve; each thread has a heap that owns spans and hands out
+ * their slots without locks. Large blocks live best-fit in arenas under the
+ * pool mutex; the biggest ones are mapped from the OS one by one.
+ * See pool.c (API, accounting, pressure), pool_small.c and pool_large.c. */
+#ifndef BITNET_MEMORY_POOL_INTERNAL_H
+#define BITNET_MEMORY_POOL_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "bitnet/memory.h"
+
+#define BNI_PAGE_SHIFT 16 /* the small reserve is managed in 64 KiB pages */
+#define BNI_PAGE_SIZE ((size_t)1 << BNI_PAGE_SHIFT)
+#define BNI_BIG_SPAN_PAGES 8       /* spans of classes above 4 KiB: 512 KiB */
+#define BNI_SMALL_SPAN_CLASS_MAX 4096
+#define BNI_MAX_CLASSES 96
+#define BNI_FLUSH_BYTES ((int64_t)64 * 1024) /* per-heap slack of the pool-wide total */
+#define BNI_TAG_CACHE 8
+#define BNI_TAG_LEN 32
+#define BNI_TAG_UNTAGGED 0
+#define BNI_TAG_OTHER (BN_POOL_MAX_TAGS - 1)
+#define BNI_RECIP_SHIFT 40 /* slot index = (offset * recip) >> 40, exact for offset * size < 2^40 */
+#define BNI_NBINS 256      /* large free bins: 32 powers of two from 64 KiB, 8 steps each */
+
+/* Counters that only one thread writes (plain load + store, never a
+ * read-modify-write) and others read: relaxed atomics keep that race-free
+ * at the cost of ordinary moves. */
+typedef _Atomic int64_t bni_counter;
+
+static inline int64_t bni_cget(const bni_counter *c) {
+    return atomic_load_explicit((bni_counter *)c, memory_order_relaxed);
+}
+static inline void bni_cadd(bni_counter *c, int64_t v) {
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + v, memory_order_relaxed);
+}
+
+/* ---- small blocks ---------------------------------------------------------- */
+
+typedef struct bni_slot_meta {
+    uint32_t requested;
+    uint16_t tag;
+    uint16_t live;
+} bni_slot_meta;
+
+typedef struct bni_site {
+    const char *file;
+    int line;
+} bni_site;
+
+enum { BNI_SPAN_FREE, BNI_SPAN_CURRENT, BNI_SPAN_PARTIAL, BNI_SPAN_FULL };
+enum { BNI_FULL_NO, BNI_FULL_YES, BNI_FULL_QUEUED };
+
+struct bni_heap;
+
+typedef struct bni_span {
+    /* hot: the allocation fast path reads these */
+    void *free;             /* local free list (next pointer in the slot) */
+    char *bump, *end;       /* slots never handed out: [bump, end) */
+    char *start;
+    uint64_t recip;
+    bni_slot_meta *meta;
+    bni_site *sites;        /* NULL unless the pool tracks sites */
+    uint32_t slot_size, used; /* used: slots out, as the owner knows it */
+    /* cold */
+    uint32_t nslots, cls, npages, where, meta_cap, committed;
+    struct bni_heap *owner;
+    struct bni_span *next, *prev; /* heap partial/full list, or pool free list */
+    _Atomic(void *) remote;       /* slots released by other threads (push-only stack) */
+    _Atomic int full_state;       /* BNI_FULL_*: tells remote releasers to queue a full span */
+    struct bni_span *remote_next; /* link in owner->remote_spans */
+} bni_span;
+
+typedef struct bni_tag_cache {
+    const char *ptr;
+    uint32_t id;
+} bni_tag_cache;
+
+/* One thread's view of one pool. Counters are net: a block released on
+ * another thread is counted there, so one heap may go negative. */
+typedef struct bni_heap {
+    bn_pool *pool;
+    int64_t pending; /* in-use change not yet added to pool->in_use_total */
+    int untagged_seen;
+    bni_span *cur[BNI_MAX_CLASSES];
+    bni_tag_cache tagc[BNI_TAG_CACHE];
+    bni_counter requested, allocs, frees, large_in_use;
+    bni_counter class_live[BNI_MAX_CLASSES];
+    bni_counter tag_bytes[BN_POOL_MAX_TAGS];
+    bni_counter tag_blocks[BN_POOL_MAX_TAGS];
+    bni_span *partial[BNI_MAX_CLASSES];
+    bni_span *full;
+    _Atomic(bni_span *) remote_spans; /* full spans that got a remote release */
+    struct bni_heap *next_all, *next_abandoned;
+} bni_heap;
+
+/* ---- large blocks ---------------------------------------------------------- */
+
+enum { BNI_LH_FREE = 1, BNI_LH_SENTINEL = 2, BNI_LH_DIRECT = 4 };
+#define BNI_LH_MAGIC 0xB17B10C5u
+
+/* Header right before a large block's user pointer (the header slot is
+ * max(alignment, 64) bytes; this struct fills its first 64). */
+typedef struct bni_lhdr {
+    uint32_t magic;
+    uint16_t tag;
+    uint16_t flags;
+    uint64_t size;      /* whole block, header included */
+    uint64_t prev_size; /* physical predecessor's size; 0 = first in its arena */
+    union {
+        uint64_t requested;   /* live block */
+        uint64_t decommitted; /* free block: bytes given back by trim */
+    };
+    const char *file;
+    int32_t line;
+    uint32_t pad;
+    struct bni_lhdr *next, *prev; /* free bin, or the direct-map list */
+} bni_lhdr;
+
+typedef struct bni_arena {
+    char *base;
+    size_t size; /* mapped */
+    size_t top;  /* carved: blocks in [base, base+top), the sentinel header at top */
+    struct bni_arena *next;
+} bni_arena;
+
+typedef struct bni_large {
+    bni_lhdr *bins[BNI_NBINS];
+    uint64_t bitmap[BNI_NBINS / 64];
+    bni_arena *arenas;
+    bni_lhdr *direct;
+    size_t carved_bytes;      /* sum of arena top + sentinel */
+    size_t direct_bytes;      /* mapped by direct maps */
+    size_t free_bytes;        /* free blocks inside arenas */
+    size_t decommitted_bytes; /* of those, given back by trim */
+} bni_large;
+
+/* ---- the pool ----------------------------------------------------------------- */
+
+struct bn_pool {
+    /* read-only after creation; the fast paths read these */
+    uint64_t gen;
+    size_t align;
+    char *small_base;
+    size_t small_size;
+    _Atomic(bni_span *) *pagemap;
+    size_t pagemap_bytes;
+    int nclasses;
+    int track_sites;
+    uint32_t class_size[BNI_MAX_CLASSES];
+    uint8_t class_of[(BN_POOL_SMALL_MAX >> 4) + 1]; /* index (size + 15) >> 4 */
+    pthread_key_t key;
+    size_t hsz; /* large header slot */
+    size_t page;
+    size_t direct_map_threshold, arena_size;
+    int report_leaks;
+    FILE *leak_stream;
+    double thresholds[4];
+
+    /* pool-wide accounting */
+    _Atomic int64_t in_use_total;
+    _Atomic int64_t peak;
+    _Atomic size_t hard_limit, soft_limit;
+    _Atomic int pressure;
+    _Atomic uint64_t failed;
+
+    /* under lock */
+    pthread_mutex_t lock;
+    bn_pressure_fn pressure_fn;
+    void *pressure_user;
+    bni_heap *heaps, *abandoned;
+    bni_heap orphan; /* counts releases by threads that could not get a heap */
+    size_t small_pages_used, small_committed;
+    bni_span *free_spans[2]; /* [0] one-page spans, [1] big spans */
+    bni_large large;
+
+    /* tags: names[i] is written before ntags is raised past i (release) */
+    _Atomic int ntags;
+    char tag_names[BN_POOL_MAX_TAGS][BNI_TAG_LEN];
+    int tag_order[BN_POOL_MAX_TAGS];
+    int norder;
+};
+
+/* ---- pool.c ---------------------------------------------------------------------- */
+int bni_pool_add_in_use(bn_pool *pool, int64_t delta); /* 0 when the hard limit refuses */
+void bni_pool_changed(bn_pool *pool);                  /* peak + pressure, no lock held */
+bn_status bni_limit_error(bn_pool *pool, const char *fn, size_t extra, size_t size);
+
+/* ---- pool_small.c ------------------------------------------------------------------ */
+int bni_small_init(bn_pool *pool);
+void bni_small_destroy(bn_pool *pool);
+int bni_heap_key_create(bn_pool *pool); /* the key whose destructor abandons a heap */
+bni_heap *bni_heap_get_slow(bn_pool *pool, int create);
+/* BN_OK, BN_ERR_OUT_OF_MEMORY (message set), or BN_ERR_NOT_SUPPORTED when the
+ * small reserve is used up (serve it as a large block; no message). */
+bn_status bni_small_alloc_slow(bn_pool *pool, bni_heap *h, size_t size, int tag, const char *file,
+                               int line, void **ptr);
+bn_status bni_small_release(bn_pool *pool, void *ptr);
+bn_status bni_small_block_size(bn_pool *pool, const void *ptr, size_t *size);
+size_t bni_small_trim(bn_pool *pool); /* lock held */
+typedef void (*bni_block_visit)(void *user, size_t bytes, int tag, const char *file, int line);
+void bni_small_walk(bn_pool *pool, bni_block_visit visit, void *user); /* lock held */
+
+/* ---- pool_large.c ------------------------------------------------------------------ */
+bn_status bni_large_alloc(bn_pool *pool, bni_heap *h, size_t size, int tag, const char *file, int line,
+                          void **ptr);
+bn_status bni_large_release(bn_pool *pool, bni_heap *h, void *ptr);
+bn_status bni_large_block_size(bn_pool *pool, const void *ptr, size_t *size);
+size_t bni_large_trim(bn_pool *pool); /* lock held */
+void bni_large_walk(bn_pool *pool, bni_block_visit visit, void *user); /* lock held */
+void bni_large_free_info(bn_pool *pool, size_t *max_free); /* lock held */
+void bni_large_destroy(bn_pool *pool);
+
+/* ---- inline fast paths ---------------------------------------------------------------- */
+
+typedef struct bni_tls {
+    bn_pool *pool;
+    uint64_t gen;
+    bni_heap *heap;
+} bni_tls;
+extern _Thread_local bni_tls bni_tl;
+
+/* This thread's heap for pool, creating it when asked (NULL on failure). */
+static inline bni_heap *bni_heap_get(bn_pool *pool, int create) {
+    if (bni_tl.pool == pool && bni_tl.gen == pool->gen) return bni_tl.heap;
+    return bni_heap_get_slow(pool, create);
+}
+
+static inline int bni_is_small(const bn_pool *pool, const void *ptr) {
+    return (uintptr_t)ptr - (uintptr_t)pool->small_base < pool->small_size;
+}
+
+static inline uint32_t bni_slot_index(const bni_span *s, const void *p) {
+    return (uint32_t)(((uint64_t)((const char *)p - s->start) * s->recip) >> BNI_RECIP_SHIFT);
+}
+
+static inline void *bni_span_pop(bni_span *s) {
+    void *b = s->free;
+    if (b != NULL) {
+        s->free = *(void **)b;
+        return b;
+    }
+    if (s->bump < s->end) {
+        b = s->bump;
+        s->bump += s->slot_size;
+    }
+    return b;
+}
+
+/* The lock-free common case of a small allocation: a slot of the current
+ * span and no flush of the pending in-use delta due. */
+static inline bn_status bni_small_alloc(bn_pool *pool, bni_heap *h, size_t size, int tag,
+                                        const char *file, int line, void **ptr) {
+    int cls = pool->class_of[(size + 15) >> 4];
+    uint32_t csize = pool->class_size[cls];
+    int64_t np = h->pending + csize;
+    bni_span *s = h->cur[cls];
+    if (np >= BNI_FLUSH_BYTES || s == NULL) return bni_small_alloc_slow(pool, h, size, tag, file, line, ptr);
+    void *b = bni_span_pop(s);
+    if (b == NULL) return bni_small_alloc_slow(pool, h, size, tag, file, line, ptr);
+    h->pending = np;
+    uint32_t i = bni_slot_index(s, b);
+    s->meta[i] = (bni_slot_meta){(uint32_t)size, (uint16_t)tag, 1};
+    if (s->sites != NULL) s->sites[i] = (bni_site){file, line};
+    s->used++;
+    bni_cadd(&h->class_live[cls], 1);
+    bni_cadd(&h->requested, (int64_t)size);
+    bni_cadd(&h->allocs, 1);
+    bni_cadd(&h->tag_bytes[tag], csize);
+    bni_cadd(&h->tag_blocks[tag], 1);
+    *ptr = b;
+    return BN_OK;
+}
+
+#endif
