@@ -146,6 +146,16 @@ BN_API bn_isa bn_cpu_isa(void);
  */
 BN_API int bn_cpu_supports_isa(bn_isa isa);
 
+/**
+ * @brief Which implementation each CPU kernel family uses, for `bitnet info`.
+ *
+ * One line per family, "family isa" (for example "f32_to_f16 avx512"),
+ * after a first line "isa LEVEL" with the level in use (bn_cpu_isa()).
+ * The choice is made once per process.
+ * @return a static NUL-terminated string; never NULL.
+ */
+BN_API const char *bn_cpu_kernels_describe(void);
+
 #ifdef __cplusplus
 }
 #endif
