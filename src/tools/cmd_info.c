@@ -112,7 +112,13 @@ static void text_devices(const info_facts *f) {
         const device_row *d = &f->devices[k];
         printf("  %-6s ", bn_device_kind_name(d->kind));
         if (!d->usable) {
-            printf("unavailable: %s\n", d->reason);
+            /* The message names the function and the kind; the row says both already. */
+            const char *why = d->reason, *prefix = "bn_device_available: ";
+            if (strncmp(why, prefix, strlen(prefix)) == 0) why += strlen(prefix);
+            if (strncmp(why, bn_device_kind_name(d->kind), strlen(bn_device_kind_name(d->kind))) == 0 &&
+                why[strlen(bn_device_kind_name(d->kind))] == ':')
+                why += strlen(bn_device_kind_name(d->kind)) + 2;
+            printf("unavailable: %s\n", why);
             continue;
         }
         printf("available: %d device%s; %s, %d compute units, %.1f GiB\n", d->count, d->count == 1 ? "" : "s",
@@ -122,14 +128,31 @@ static void text_devices(const info_facts *f) {
            f->threads, f->threads == 1 ? "" : "s");
 }
 
+/* "64 MiB", "512 bytes", or "none" for 0 when zero_is_none. */
+static const char *fmt_bytes(char *buf, size_t size, size_t bytes, int zero_is_none) {
+    static const char *const units[] = {"bytes", "KiB", "MiB", "GiB", "TiB"};
+    int u = 0;
+    double v = (double)bytes;
+    if (bytes == 0 && zero_is_none) return "none";
+    while (v >= 1024.0 && u < 4) {
+        v /= 1024.0;
+        u++;
+    }
+    snprintf(buf, size, u == 0 ? "%.0f %s" : "%.4g %s", v, units[u]);
+    return buf;
+}
+
 static void text_pool(const bn_pool_config *c) {
+    char a[32], b[32];
     printf("\npool (defaults):\n");
-    printf("  alignment: %zu bytes\n  small blocks: up to %zu bytes\n", c->alignment, (size_t)BN_POOL_SMALL_MAX);
-    printf("  hard limit: %zu bytes%s\n  soft limit: %zu bytes%s\n", c->hard_limit, c->hard_limit ? "" : " (none)",
-           c->soft_limit, c->soft_limit ? "" : " (none)");
-    printf("  pressure thresholds: %.2f %.2f %.2f %.2f\n", c->thresholds[0], c->thresholds[1], c->thresholds[2],
-           c->thresholds[3]);
-    printf("  arena size: %zu bytes\n  direct map from: %zu bytes\n", c->arena_size, c->direct_map_threshold);
+    printf("  alignment: %zu bytes\n  small blocks: up to %s\n", c->alignment,
+           fmt_bytes(a, sizeof a, BN_POOL_SMALL_MAX, 0));
+    printf("  hard limit: %s\n  soft limit: %s\n", fmt_bytes(a, sizeof a, c->hard_limit, 1),
+           fmt_bytes(b, sizeof b, c->soft_limit, 1));
+    printf("  pressure thresholds: %.2f %.2f %.2f %.2f of the soft limit\n", c->thresholds[0], c->thresholds[1],
+           c->thresholds[2], c->thresholds[3]);
+    printf("  arena size: %s\n  direct map from: %s\n", fmt_bytes(a, sizeof a, c->arena_size, 0),
+           fmt_bytes(b, sizeof b, c->direct_map_threshold, 0));
     printf("  track sites: %s\n  leak report: %s\n", c->track_sites ? "yes" : "no", c->report_leaks ? "yes" : "no");
 }
 
