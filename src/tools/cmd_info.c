@@ -5,12 +5,6 @@
 
 #include "cli.h"
 
-/* bn_cpu_kernels_describe() (device.h) names the kernel chosen for each
- * kernel family. Set to 1 once device.h declares it. */
-#ifndef BITNET_CLI_HAVE_KERNELS_DESCRIBE
-#define BITNET_CLI_HAVE_KERNELS_DESCRIBE 0
-#endif
-
 /* One device kind as probed. */
 typedef struct device_row {
     bn_device_kind kind;
@@ -30,14 +24,6 @@ typedef struct info_facts {
     int threads;
     bn_device ctx_device;
 } info_facts;
-
-static const char *kernels_description(void) {
-#if BITNET_CLI_HAVE_KERNELS_DESCRIBE
-    return bn_cpu_kernels_describe();
-#else
-    return NULL; /* TODO(issue 2): enable when device.h has bn_cpu_kernels_describe() */
-#endif
-}
 
 static void probe_device(device_row *row, bn_device_kind kind) {
     memset(row, 0, sizeof *row);
@@ -60,7 +46,7 @@ static int gather(info_facts *facts) {
     facts->features = bn_cpu_features();
     facts->isa = bn_cpu_isa();
     facts->best_isa = bn_cpu_best_isa();
-    facts->kernels = kernels_description();
+    facts->kernels = bn_cpu_kernels_describe();
     for (int k = 0; k < BN_DEVICE_KIND_COUNT; k++) probe_device(&facts->devices[k], (bn_device_kind)k);
     bn_pool_config_default(&facts->pool);
     bn_ctx *ctx = NULL;
