@@ -373,7 +373,7 @@ static void json_string(FILE *f, const char *s) {
 static void json_number(FILE *f, double v) {
     if (!isfinite(v)) fputs("null", f);
     else if (v == floor(v) && fabs(v) < 1e15) fprintf(f, "%.0f", v);
-    else fprintf(f, "%.6g", v);
+    else fprintf(f, "%.10g", v);
 }
 
 static void print_json(const char *name, const bnb_result *r, const bnb_field *fields, int nfields) {
@@ -420,7 +420,11 @@ static void print_human(const char *name, const bnb_result *r, const bnb_field *
         if (fields[i].is_text) printf(" %s=%s", fields[i].key, fields[i].text ? fields[i].text : "");
     printf("  median %10s  p10 %10s  p90 %10s", med, p10, p90);
     for (int i = 0; i < nfields; i++)
-        if (!fields[i].is_text) printf("  %s=%.4g", fields[i].key, fields[i].number);
+        if (!fields[i].is_text) {
+            double v = fields[i].number;
+            if (v == floor(v) && fabs(v) < 1e15) printf("  %s=%.0f", fields[i].key, v);
+            else printf("  %s=%.4g", fields[i].key, v);
+        }
     printf("\n");
 }
 
