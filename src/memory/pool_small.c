@@ -79,9 +79,10 @@ static void span_free_desc(bni_span *s) {
 
 void bni_small_destroy(bn_pool *pool) {
     if (pool->pagemap != NULL) {
-        for (size_t pg = 0; pg < pool->small_pages_used; pg++) {
-            bni_span *s = span_at_page(pool, pg);
-            if (s != NULL && s->start == pool->small_base + (pg << BNI_PAGE_SHIFT)) span_free_desc(s);
+        for (size_t pg = 0; pg < pool->small_pages_used;) {
+            bni_span *s = span_at_page(pool, pg); /* spans are carved contiguously: never NULL here */
+            pg += s->npages;
+            span_free_desc(s);
         }
         munmap((void *)pool->pagemap, pool->pagemap_bytes);
     }
