@@ -340,8 +340,8 @@ bn_status bni_small_alloc_slow(bn_pool *pool, bni_heap *h, size_t size, int tag,
 
 /* The span and slot index of ptr, or NULL when ptr is not a live small block. */
 static bni_span *small_lookup(bn_pool *pool, const void *ptr, uint32_t *index) {
+    /* the caller checked ptr is inside the reserve; pages not carved yet map to NULL */
     size_t page = (size_t)((const char *)ptr - pool->small_base) >> BNI_PAGE_SHIFT;
-    if (page >= pool->small_pages_used) return NULL;
     bni_span *s = span_at_page(pool, page);
     if (s == NULL) return NULL; /* a free span has no live slot: the live check covers it */
     uint32_t i = bni_slot_index(s, ptr);
