@@ -1,0 +1,1 @@
+list(APPEND BITNET_ISA_TESTS test_cast)
