@@ -1,5 +1,10 @@
 /* Shared benchmark harness: see harness.h.
  *
+ * Arguments: bnb_parse_args() consumes the common flags wherever they are
+ * and moves the others, in their order, to the end of argv; it returns the
+ * index of the first of those. --help prints the common flags and exits 0
+ * (a program with flags of its own checks for --help before calling it).
+ *
  * Comparison rules (--compare BASELINE.json):
  * - A report line is matched with the baseline line that has the same name
  *   and the same text fields; when several do, the one that agrees on the
