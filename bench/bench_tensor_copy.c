@@ -83,7 +83,10 @@ static double bench_memcpy(bnb_options *opt, size_t bytes) {
 }
 
 int main(int argc, char **argv) {
-    bnb_options opt;
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            printf("usage: bench_tensor_copy [--elements N (default 16M)] [common options]\n\n");
+    bnb_options opt; /* --help: the common options, then exit */
     int rest = bnb_parse_args(&opt, argc, argv);
     if (rest < 0) return 2;
     int64_t n = 16 * 1024 * 1024;
