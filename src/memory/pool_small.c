@@ -18,7 +18,7 @@
 #include "core/error.h"
 #include "memory/pool_internal.h"
 
-_Thread_local bni_tls bni_tl;
+_Thread_local bni_tls bni_tl BNI_TLS_MODEL;
 
 /* ---- size classes and the reserve ------------------------------------------------ */
 
@@ -293,7 +293,7 @@ static bn_status small_commit(bn_pool *pool, bni_heap *h, bni_span *s, void *b, 
     uint32_t csize = s->slot_size;
     int64_t np = h->pending + csize;
     int flushed = 0;
-    if (np >= BNI_FLUSH_BYTES) {
+    if (np > BNI_FLUSH_BYTES) {
         if (!bni_pool_add_in_use(pool, np)) {
             *(void **)b = s->free; /* put the slot back: the pool stays as it was */
             s->free = b;
@@ -414,7 +414,7 @@ bn_status bni_small_release(bn_pool *pool, void *ptr) {
     int64_t np = h->pending - s->slot_size;
     if (s->owner == h) local_push(pool, h, s, ptr);
     else remote_push(s, ptr);
-    if (np <= -BNI_FLUSH_BYTES) {
+    if (np < -BNI_FLUSH_BYTES) {
         h->pending = 0;
         bni_pool_add_in_use(pool, np);
         bni_pool_changed(pool);
