@@ -64,14 +64,16 @@ bn_status bn_dtype_storage_bytes(bn_dtype dtype, int64_t numel, size_t *nbytes) 
         return bni_error(BN_ERR_INVALID_ARGUMENT, "bn_dtype_storage_bytes: negative element count %lld",
                          (long long)numel);
     const bn_dtype_info *info = &k_dtypes[dtype];
-    uint64_t bits;
-    int bad = __builtin_mul_overflow((uint64_t)numel, (uint64_t)info->bits, &bits) || bits > UINT64_MAX - 7;
+    /* numel * bits / 8 rounded up, as (numel / 8) * bits + ceil((numel % 8) * bits / 8) */
+    uint64_t q = (uint64_t)numel / 8, r = (uint64_t)numel % 8, bytes;
+    int bad = __builtin_mul_overflow(q, (uint64_t)info->bits, &bytes) ||
+              __builtin_add_overflow(bytes, (r * (uint64_t)info->bits + 7) / 8, &bytes);
 #if SIZE_MAX < UINT64_MAX
-    if (!bad && (bits + 7) / 8 > SIZE_MAX) bad = 1;
+    if (!bad && bytes > SIZE_MAX) bad = 1;
 #endif
     if (bad)
         return bni_error(BN_ERR_OVERFLOW, "bn_dtype_storage_bytes: %lld elements of %s overflow the byte size",
                          (long long)numel, info->name);
-    *nbytes = (size_t)((bits + 7) / 8);
+    *nbytes = (size_t)bytes;
     return BN_OK;
 }
