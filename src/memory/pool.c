@@ -212,7 +212,7 @@ static void note_seen(bn_pool *pool, int id) {
 }
 
 /* Intern under the lock: a new id, or "other" when the table is full. */
-static int tag_intern(bn_pool *pool, const char *tag) {
+__attribute__((noinline, cold)) static int tag_intern(bn_pool *pool, const char *tag) {
     pthread_mutex_lock(&pool->lock);
     int id = tag_find(pool, tag);
     if (id < 0) {
@@ -230,16 +230,18 @@ static int tag_intern(bn_pool *pool, const char *tag) {
     return id;
 }
 
+__attribute__((noinline, cold)) static void note_untagged(bn_pool *pool, bni_heap *h) {
+    pthread_mutex_lock(&pool->lock);
+    note_seen(pool, BNI_TAG_UNTAGGED);
+    pthread_mutex_unlock(&pool->lock);
+    h->untagged_seen = 1;
+}
+
 /* Tag id for this allocation. The cache is keyed by the pointer but always
  * verified by content, since a caller may reuse its buffer for another tag. */
 static int tag_id(bn_pool *pool, bni_heap *h, const char *tag) {
     if (tag == NULL) {
-        if (!h->untagged_seen) {
-            pthread_mutex_lock(&pool->lock);
-            note_seen(pool, BNI_TAG_UNTAGGED);
-            pthread_mutex_unlock(&pool->lock);
-            h->untagged_seen = 1;
-        }
+        if (!h->untagged_seen) note_untagged(pool, h);
         return BNI_TAG_UNTAGGED;
     }
     bni_tag_cache *c = &h->tagc[((uintptr_t)tag >> 3) & (BNI_TAG_CACHE - 1)];
@@ -253,18 +255,24 @@ static int tag_id(bn_pool *pool, bni_heap *h, const char *tag) {
 
 /* ---- allocate and release ---------------------------------------------------------------------- */
 
-static bn_status alloc_failed(bn_pool *pool, bn_status st) {
+__attribute__((noinline, cold)) static bn_status alloc_failed(bn_pool *pool, bn_status st) {
     atomic_fetch_add_explicit(&pool->failed, 1, memory_order_relaxed);
     return st;
 }
 
+__attribute__((noinline, cold)) static bn_status null_args(const bn_pool *pool) {
+    return bni_error(BN_ERR_INVALID_ARGUMENT, "bn_pool_alloc: %s is NULL", pool == NULL ? "pool" : "ptr");
+}
+
+__attribute__((noinline, cold)) static bn_status injected(bn_pool *pool, size_t size) {
+    return alloc_failed(pool, bni_error(BN_ERR_OUT_OF_MEMORY,
+                                        "bn_pool_alloc: allocation of %zu bytes failed by injection "
+                                        "(bn_debug_fail_nth_alloc)", size));
+}
+
 bn_status bn_pool_alloc_at(bn_pool *pool, size_t size, const char *tag, const char *file, int line, void **ptr) {
-    if (pool == NULL || ptr == NULL)
-        return bni_error(BN_ERR_INVALID_ARGUMENT, "bn_pool_alloc: %s is NULL", pool == NULL ? "pool" : "ptr");
-    if (bni_alloc_should_fail())
-        return alloc_failed(pool, bni_error(BN_ERR_OUT_OF_MEMORY,
-                                            "bn_pool_alloc: allocation of %zu bytes failed by injection "
-                                            "(bn_debug_fail_nth_alloc)", size));
+    if (__builtin_expect(pool == NULL || ptr == NULL, 0)) return null_args(pool);
+    if (__builtin_expect(bni_alloc_should_fail(), 0)) return injected(pool, size);
     bni_heap *h = bni_heap_get(pool, 1);
     if (h == NULL)
         return alloc_failed(pool, bni_error(BN_ERR_OUT_OF_MEMORY,
@@ -289,7 +297,7 @@ bn_status bn_pool_alloc(bn_pool *pool, size_t size, const char *tag, void **ptr)
 bn_status bn_pool_release(bn_pool *pool, void *ptr) {
     BNI_CHECK_NULL("bn_pool_release", pool);
     if (ptr == NULL) return BN_OK;
-    if (bni_is_small(pool, ptr)) return bni_small_release(pool, ptr);
+    if (bni_is_small(pool, ptr)) return bni_small_release_fast(pool, ptr);
     return bni_large_release(pool, bni_heap_get(pool, 1), ptr);
 }
 

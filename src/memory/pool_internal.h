@@ -200,7 +200,7 @@ bni_heap *bni_heap_get_slow(bn_pool *pool, int create);
  * small reserve is used up (serve it as a large block; no message). */
 bn_status bni_small_alloc_slow(bn_pool *pool, bni_heap *h, size_t size, int tag, const char *file,
                                int line, void **ptr);
-bn_status bni_small_release(bn_pool *pool, void *ptr);
+bn_status bni_small_release(bn_pool *pool, void *ptr); /* any case; see bni_small_release_fast */
 bn_status bni_small_block_size(bn_pool *pool, const void *ptr, size_t *size);
 size_t bni_small_trim(bn_pool *pool); /* lock held */
 typedef void (*bni_block_visit)(void *user, size_t bytes, int tag, const char *file, int line);
@@ -282,6 +282,35 @@ static inline bn_status bni_small_alloc(bn_pool *pool, bni_heap *h, size_t size,
     bni_cadd(&h->tag_bytes[tag], csize);
     bni_cadd(&h->tag_blocks[tag], 1);
     *ptr = b;
+    return BN_OK;
+}
+
+/* The common case of a small release: the calling thread owns the span and
+ * it is that heap's current span for its class (the hot slot), and no flush
+ * is due. Everything else, errors included, goes to bni_small_release. */
+static inline bn_status bni_small_release_fast(bn_pool *pool, void *ptr) {
+    size_t page = (size_t)((char *)ptr - pool->small_base) >> BNI_PAGE_SHIFT;
+    bni_span *s = atomic_load_explicit(&pool->pagemap[page], memory_order_relaxed);
+    bni_heap *h = bni_tl.heap;
+    if (s == NULL || bni_tl.pool != pool || bni_tl.gen != pool->gen || s->owner != h ||
+        s->where != BNI_SPAN_CURRENT) /* where is read only once we know we own s */
+        return bni_small_release(pool, ptr);
+    uint32_t i = bni_slot_index(s, ptr);
+    int64_t np = h->pending - s->slot_size;
+    if (i >= s->nslots || s->start + (size_t)i * s->slot_size != (char *)ptr || !s->meta[i].live ||
+        np < -BNI_FLUSH_BYTES)
+        return bni_small_release(pool, ptr);
+    bni_slot_meta m = s->meta[i];
+    s->meta[i].live = 0;
+    bni_cadd(&h->class_live[s->cls], -1);
+    bni_cadd(&h->requested, -(int64_t)m.requested);
+    bni_cadd(&h->frees, 1);
+    bni_cadd(&h->tag_bytes[m.tag], -(int64_t)s->slot_size);
+    bni_cadd(&h->tag_blocks[m.tag], -1);
+    h->pending = np;
+    *(void **)ptr = s->free;
+    s->free = ptr;
+    s->used--;
     return BN_OK;
 }
 
