@@ -9,9 +9,10 @@
  * (allocate then release at once: the hot slot) and "hold100" (allocate 100
  * blocks, then release them in allocation order).
  *
- * jemalloc and mimalloc are loaded with dlopen(RTLD_LOCAL | RTLD_DEEPBIND)
- * and called through their own entry points (mallocx/dallocx, mi_malloc/
- * mi_free): linking them would replace malloc process-wide. Every allocator,
+ * jemalloc and mimalloc are called through their own entry points
+ * (mallocx/dallocx, mi_malloc/mi_free) without replacing malloc process-wide:
+ * mimalloc is loaded with dlopen(RTLD_LOCAL | RTLD_DEEPBIND), jemalloc comes
+ * from a shim library that hides its malloc (see pool.cmake). Every allocator,
  * glibc included, is called through a function pointer, so all pay the same
  * indirect call; bitnet's goes through a two-line wrapper.
  *
@@ -62,11 +63,19 @@ static void (*mi_free_fn)(void *);
 static void *mi_alloc(void *ctx, size_t size) { return mi_malloc_fn(size); }
 static void mi_release(void *ctx, void *p) { mi_free_fn(p); }
 
+#ifdef BNB_JEMALLOC_SHIM /* pool_jemalloc_shim.c */
+void *bnb_je_mallocx(size_t size, int flags);
+void bnb_je_dallocx(void *ptr, int flags);
+int bnb_je_mallctl(const char *name, void *oldp, size_t *oldlenp, void *newp, size_t newlen);
+#endif
+
+#ifdef BNB_MIMALLOC_PATH
 static void *load(const char *path) {
     void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
     if (h == NULL) fprintf(stderr, "bench_pool: cannot load %s: %s (skipped)\n", path, dlerror());
     return h;
 }
+#endif
 
 enum { A_BITNET, A_GLIBC, A_JEMALLOC, A_MIMALLOC, NALLOC };
 
@@ -75,14 +84,11 @@ static void setup_allocators(allocator *a, bn_pool *pool) {
     a[A_GLIBC] = (allocator){"glibc", glibc_alloc, glibc_release, NULL, 1};
     a[A_JEMALLOC] = (allocator){"jemalloc", je_alloc, je_release, NULL, 0};
     a[A_MIMALLOC] = (allocator){"mimalloc", mi_alloc, mi_release, NULL, 0};
-#ifdef BNB_JEMALLOC_PATH
-    void *je = load(BNB_JEMALLOC_PATH);
-    if (je != NULL) {
-        *(void **)&je_mallocx = dlsym(je, "mallocx");
-        *(void **)&je_dallocx = dlsym(je, "dallocx");
-        *(void **)&je_mallctl = dlsym(je, "mallctl");
-        a[A_JEMALLOC].ok = je_mallocx != NULL && je_dallocx != NULL;
-    }
+#ifdef BNB_JEMALLOC_SHIM
+    je_mallocx = bnb_je_mallocx;
+    je_dallocx = bnb_je_dallocx;
+    je_mallctl = bnb_je_mallctl;
+    a[A_JEMALLOC].ok = 1;
 #endif
 #ifdef BNB_MIMALLOC_PATH
     void *mi = load(BNB_MIMALLOC_PATH);
