@@ -12,5 +12,6 @@
 #include "bitnet/memory.h"
 #include "bitnet/context.h"
 #include "bitnet/tensor.h"
+#include "bitnet/tokenizer.h"
 
 #endif /* BITNET_BITNET_H */
