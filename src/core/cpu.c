@@ -161,7 +161,7 @@ void bni_cpu_model_name(char *buf, size_t size) {
     snprintf(buf, size, "unknown CPU");
 #ifdef BNI_X86
     unsigned int regs[12];
-    if (__get_cpuid_max(0x80000000u, NULL) >= 0x80000004u) {
+    if ((unsigned int)__get_cpuid_max(0x80000000u, NULL) >= 0x80000004u) {
         for (unsigned int i = 0; i < 3; i++)
             __get_cpuid(0x80000002u + i, &regs[4 * i], &regs[4 * i + 1], &regs[4 * i + 2], &regs[4 * i + 3]);
         char brand[49];
