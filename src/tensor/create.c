@@ -57,6 +57,7 @@ static void fill_value(bn_tensor *t, double value) {
 
 bn_status bn_tensor_full(bn_ctx *ctx, bn_dtype dtype, int ndim, const int64_t *shape, double value,
                          bn_tensor **out) {
+    BNI_CHECK_NULL("bn_tensor_full", out);
     bn_tensor *t;
     bn_status st = bni_tensor_alloc("bn_tensor_full", ctx, dtype, ndim, shape, 0, &t);
     if (st) return st;
@@ -66,6 +67,7 @@ bn_status bn_tensor_full(bn_ctx *ctx, bn_dtype dtype, int ndim, const int64_t *s
 }
 
 bn_status bn_tensor_zeros(bn_ctx *ctx, bn_dtype dtype, int ndim, const int64_t *shape, bn_tensor **out) {
+    BNI_CHECK_NULL("bn_tensor_zeros", out);
     bn_tensor *t;
     bn_status st = bni_tensor_alloc("bn_tensor_zeros", ctx, dtype, ndim, shape, 0, &t);
     if (st) return st;
@@ -75,6 +77,7 @@ bn_status bn_tensor_zeros(bn_ctx *ctx, bn_dtype dtype, int ndim, const int64_t *
 }
 
 bn_status bn_tensor_ones(bn_ctx *ctx, bn_dtype dtype, int ndim, const int64_t *shape, bn_tensor **out) {
+    BNI_CHECK_NULL("bn_tensor_ones", out);
     bn_tensor *t;
     bn_status st = bni_tensor_alloc("bn_tensor_ones", ctx, dtype, ndim, shape, 0, &t);
     if (st) return st;
@@ -145,6 +148,7 @@ bn_status bn_tensor_linspace(bn_ctx *ctx, bn_dtype dtype, double start, double s
 
 bn_status bn_tensor_eye(bn_ctx *ctx, bn_dtype dtype, int64_t rows, int64_t cols, bn_tensor **out) {
     static const char fn[] = "bn_tensor_eye";
+    BNI_CHECK_NULL("bn_tensor_eye", out);
     if (bni_dtype_valid(dtype) && bni_dtype_is_packed(dtype))
         return bni_error(BN_ERR_DTYPE, "%s: packed dtype %s is not supported", fn, bn_dtype_name(dtype));
     int64_t shape[2] = {rows, cols};
