@@ -13,21 +13,20 @@
 /* Injection is off unless armed, and then the hot path pays one relaxed
  * load: counting happens only while armed, so the pool's fast path takes no
  * atomic read-modify-write in normal use. */
-static atomic_long g_armed;         /* 1 while bn_debug_fail_nth_alloc(n > 0) is in force */
+atomic_int bni_alloc_armed;
 static atomic_long g_alloc_count;   /* allocations since arming */
 static atomic_long g_fail_at;       /* which one fails */
 
 void bn_debug_fail_nth_alloc(long n) {
-    atomic_store(&g_armed, 0);
+    atomic_store(&bni_alloc_armed, 0);
     atomic_store(&g_alloc_count, 0);
     atomic_store(&g_fail_at, n > 0 ? n : 0);
-    if (n > 0) atomic_store(&g_armed, 1);
+    if (n > 0) atomic_store(&bni_alloc_armed, 1);
 }
 
 long bn_debug_alloc_count(void) { return atomic_load(&g_alloc_count); }
 
-int bni_alloc_should_fail(void) {
-    if (!atomic_load_explicit(&g_armed, memory_order_relaxed)) return 0;
+int bni_alloc_should_fail_armed(void) {
     long index = atomic_fetch_add(&g_alloc_count, 1) + 1;
     return index == atomic_load(&g_fail_at);
 }

@@ -6,9 +6,21 @@
 
 #include <stddef.h>
 
-/* Returns 1 when the allocation being made now must fail (injection), and
- * counts it. The pool calls this once per bn_pool_alloc. */
-int bni_alloc_should_fail(void);
+#include <stdatomic.h>
+
+/* Non-zero while bn_debug_fail_nth_alloc(n > 0) is in force. */
+extern atomic_int bni_alloc_armed;
+
+/* Counts the allocation and says whether injection fails it (armed only). */
+int bni_alloc_should_fail_armed(void);
+
+/* Returns 1 when the allocation being made now must fail (injection). The
+ * pool calls this once per bn_pool_alloc; unarmed it costs one relaxed load,
+ * inline, so the small-block fast path stays a handful of instructions. */
+static inline int bni_alloc_should_fail(void) {
+    if (__builtin_expect(!atomic_load_explicit(&bni_alloc_armed, memory_order_relaxed), 1)) return 0;
+    return bni_alloc_should_fail_armed();
+}
 
 /* malloc/calloc/realloc/free with injection; NULL on failure (no message). */
 void *bni_malloc(size_t size);
