@@ -425,7 +425,7 @@ bn_status tk_regex_compile(tk_regex *re, const char *pattern, size_t len, int li
     if (!cc) return bni_error(BN_ERR_OUT_OF_MEMORY, "%s: out of memory compiling a regex", who);
     int err = 0;
     PCRE2_SIZE erroff = 0;
-    uint32_t opts = PCRE2_UTF | PCRE2_UCP | PCRE2_NO_UTF_CHECK | (literal ? PCRE2_LITERAL : 0);
+    uint32_t opts = PCRE2_UTF | PCRE2_NO_UTF_CHECK | (literal ? PCRE2_LITERAL : PCRE2_UCP);
     re->code = pcre2_compile((PCRE2_SPTR)pattern, len, opts, &err, &erroff, cc);
     pcre2_compile_context_free(cc);
     if (!re->code) {
