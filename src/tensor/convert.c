@@ -303,12 +303,6 @@ void bni_packed_set(bn_dtype dtype, uint8_t *base, int64_t e, int code) {
     }
 }
 
-static inline int clamp_code(float v, int lo, int hi) {
-    if (v != v) return 0;
-    if (v <= (float)lo) return lo;
-    if (v >= (float)hi) return hi;
-    return (int)v;
-}
 
 /* Scale of one group and the factor that maps a value to its code. */
 static void group_scale(bn_dtype dtype, const float *x, int64_t n, float *scale, float *inv) {
@@ -347,23 +341,73 @@ static void group_scale(bn_dtype dtype, const float *x, int64_t n, float *scale,
     }
 }
 
+/* Pack n codes into elements [e0, e0 + n): whole bytes at a time where the
+ * elements are byte-aligned, read-modify-write at the edges. */
+static void pack_codes(bn_dtype dtype, const int8_t *c, int64_t n, uint8_t *base, int64_t e0) {
+    int per = 8 / bni_dtype_info(dtype)->bits;
+    int64_t i = 0;
+    for (; i < n && (e0 + i) % per != 0; i++) bni_packed_set(dtype, base, e0 + i, c[i]);
+    uint8_t *p = base + (e0 + i) / per;
+    switch (dtype) {
+    case BN_DTYPE_TERNARY:
+        for (; i + 4 <= n; i += 4)
+            *p++ = (uint8_t)((c[i] + 1) | (c[i + 1] + 1) << 2 | (c[i + 2] + 1) << 4 | (c[i + 3] + 1) << 6);
+        break;
+    case BN_DTYPE_BINARY:
+        for (; i + 8 <= n; i += 8) {
+            unsigned b = 0;
+            for (int k = 0; k < 8; k++) b |= (unsigned)(c[i + k] > 0) << k;
+            *p++ = (uint8_t)b;
+        }
+        break;
+    case BN_DTYPE_INT4:
+    case BN_DTYPE_QINT4:
+        for (; i + 2 <= n; i += 2) *p++ = (uint8_t)((c[i] & 0xF) | (c[i + 1] & 0xF) << 4);
+        break;
+    case BN_DTYPE_QINT8:
+        memcpy(p, c + i, (size_t)(n - i));
+        i = n;
+        break;
+    default: break;
+    }
+    for (; i < n; i++) bni_packed_set(dtype, base, e0 + i, c[i]);
+}
+
+#define QCHUNK 1024
+
+/* rint (half to even under the default rounding mode) and clamp to
+ * [lo, hi], without a libm call; NaN gives 0. */
+static inline int8_t round_clamp(float q, float lo, float hi) {
+    float c = q > lo - 1.0f ? q : lo - 1.0f; /* NaN becomes lo - 1 here, 0 below */
+    c = c < hi + 1.0f ? c : hi + 1.0f;
+    c = (c + 12582912.0f) - 12582912.0f; /* 1.5 * 2^23 */
+    c = c > lo ? c : lo;
+    c = c < hi ? c : hi;
+    return (int8_t)(int)(q == q ? c : 0.0f);
+}
+
 void bni_quantize_f32(bn_dtype dtype, const float *x, int64_t n, int64_t group, uint8_t *base, int64_t e0,
                       float *scales) {
     const bn_dtype_info *info = bni_dtype_info(dtype);
+    const float lo = (float)info->code_min, hi = (float)info->code_max;
+    int8_t codes[QCHUNK];
     for (int64_t g0 = 0, gi = 0; g0 < n; g0 += group, gi++) {
         int64_t len = n - g0 < group ? n - g0 : group;
         const float *xs = x + g0;
         float scale, inv;
         group_scale(dtype, xs, len, &scale, &inv);
         scales[gi] = scale;
-        for (int64_t i = 0; i < len; i++) {
-            int code;
-            if (dtype == BN_DTYPE_BINARY) code = xs[i] >= 0.0f ? 1 : -1;
-            else {
-                float q = dtype == BN_DTYPE_TERNARY ? xs[i] * inv : xs[i] / scale;
-                code = clamp_code(rintf(q), info->code_min, info->code_max);
+        for (int64_t c0 = 0; c0 < len; c0 += QCHUNK) {
+            int64_t m = len - c0 < QCHUNK ? len - c0 : QCHUNK;
+            const float *xc = xs + c0;
+            if (dtype == BN_DTYPE_BINARY) {
+                for (int64_t i = 0; i < m; i++) codes[i] = xc[i] >= 0.0f ? 1 : -1;
+            } else if (dtype == BN_DTYPE_TERNARY) {
+                for (int64_t i = 0; i < m; i++) codes[i] = round_clamp(xc[i] * inv, lo, hi);
+            } else {
+                for (int64_t i = 0; i < m; i++) codes[i] = round_clamp(xc[i] / scale, lo, hi);
             }
-            bni_packed_set(dtype, base, e0 + g0 + i, code);
+            pack_codes(dtype, codes, m, base, e0 + g0 + c0);
         }
     }
 }
@@ -382,9 +426,14 @@ void bni_quantize_one(bn_dtype dtype, double value, int *code, float *scale) {
 }
 
 void bni_pack_int4(const int8_t *x, int64_t n, uint8_t *base, int64_t e0) {
-    for (int64_t i = 0; i < n; i++) {
-        int v = x[i] < -8 ? -8 : x[i] > 7 ? 7 : x[i];
-        bni_packed_set(BN_DTYPE_INT4, base, e0 + i, v);
+    int8_t codes[QCHUNK];
+    for (int64_t c0 = 0; c0 < n; c0 += QCHUNK) {
+        int64_t m = n - c0 < QCHUNK ? n - c0 : QCHUNK;
+        for (int64_t i = 0; i < m; i++) {
+            int8_t v = x[c0 + i];
+            codes[i] = (int8_t)(v < -8 ? -8 : v > 7 ? 7 : v);
+        }
+        pack_codes(BN_DTYPE_INT4, codes, m, base, e0 + c0);
     }
 }
 
