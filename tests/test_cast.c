@@ -594,6 +594,26 @@ static void test_copy(void) {
     }
     CHECK(bad == 0);
     CHECK(bn_tensor_is_contiguous(c) && !bn_tensor_shares_storage(c, r));
+    /* tiled walk with a negative stride: flip(transpose(x)) into contiguous f64 */
+    bn_tensor *x2 = NULL, *xt = NULL, *xf = NULL, *xc = NULL;
+    int64_t s2[2] = {70, 90};
+    CHECK_OK(bn_tensor_rand(g_ctx, BN_DTYPE_F32, 2, s2, -1, 1, &x2));
+    CHECK_OK(bn_tensor_transpose(x2, 0, 1, &xt));
+    CHECK_OK(bn_tensor_slice(xt, 1, INT64_MAX, INT64_MIN, -1, &xf));
+    CHECK_OK(bn_tensor_cast(xf, BN_DTYPE_F64, &xc));
+    for (int64_t i = 0; xc && i < 90; i++)
+        for (int64_t j = 0; j < 70; j++) {
+            int64_t ic[2] = {i, j}, ix[2] = {69 - j, i};
+            double v1, v2;
+            bn_tensor_get(xc, ic, &v1);
+            bn_tensor_get(x2, ix, &v2);
+            if (v1 != v2) bad++;
+        }
+    CHECK(bad == 0);
+    bn_tensor_free(xc);
+    bn_tensor_free(xf);
+    bn_tensor_free(xt);
+    bn_tensor_free(x2);
     bn_tensor_free(h);
     bn_tensor_free(c);
     bn_tensor_free(p);

@@ -220,7 +220,13 @@ DEF_COPY(8, uint64_t)
 static void k_f32_f16(const char *src, ptrdiff_t ss, char *dst, ptrdiff_t ds, size_t n) {
     if (ss == 4 && ds == 2 && ((uintptr_t)src & 3) == 0 && ((uintptr_t)dst & 1) == 0)
         bni_cpu_kernels_get()->f32_to_f16((const float *)(const void *)src, (uint16_t *)(void *)dst, n);
-    else cvt_f32_f16(src, ss, dst, ds, n);
+    else
+        for (size_t i = 0; i < n; i++, src += ss, dst += ds) {
+            float f;
+            memcpy(&f, src, 4);
+            uint16_t h = bn_f32_to_f16(f);
+            memcpy(dst, &h, 2);
+        }
 }
 static void k_f16_f32(const char *src, ptrdiff_t ss, char *dst, ptrdiff_t ds, size_t n) {
     if (ss == 2 && ds == 4 && ((uintptr_t)src & 1) == 0 && ((uintptr_t)dst & 3) == 0)
@@ -230,7 +236,13 @@ static void k_f16_f32(const char *src, ptrdiff_t ss, char *dst, ptrdiff_t ds, si
 static void k_f32_bf16(const char *src, ptrdiff_t ss, char *dst, ptrdiff_t ds, size_t n) {
     if (ss == 4 && ds == 2 && ((uintptr_t)src & 3) == 0 && ((uintptr_t)dst & 1) == 0)
         bni_cpu_kernels_get()->f32_to_bf16((const float *)(const void *)src, (uint16_t *)(void *)dst, n);
-    else cvt_f32_bf16(src, ss, dst, ds, n);
+    else
+        for (size_t i = 0; i < n; i++, src += ss, dst += ds) {
+            float f;
+            memcpy(&f, src, 4);
+            uint16_t h = bn_f32_to_bf16(f);
+            memcpy(dst, &h, 2);
+        }
 }
 static void k_bf16_f32(const char *src, ptrdiff_t ss, char *dst, ptrdiff_t ds, size_t n) {
     if (ss == 2 && ds == 4 && ((uintptr_t)src & 1) == 0 && ((uintptr_t)dst & 3) == 0)

@@ -21,7 +21,11 @@ typedef struct copy_plan {
     bni_cvt_fn fn;
     int64_t rows, inner;
     int split_inner;
+    int tiled;          /* last two dimensions walked in TILE x TILE blocks */
+    int64_t row_tiles;  /* tiled: ceil(shape[ndim-2] / TILE) */
 } copy_plan;
+
+#define TILE 32
 
 static void plan_build(copy_plan *p, int ndim, const int64_t *shape, const int64_t *sstr, int64_t ses,
                        const int64_t *dstr, int64_t des, const char *sp, char *dp, bni_cvt_fn fn) {
@@ -66,6 +70,42 @@ static void plan_build(copy_plan *p, int ndim, const int64_t *shape, const int64
     p->rows = 1;
     for (int i = 0; i < m - 1; i++) p->rows *= p->shape[i];
     p->split_inner = 0;
+    /* One operand walks the innermost dimension with a large stride while
+     * the dimension before is its contiguous one (a transpose): go by
+     * tiles so both sides stay in cache. */
+    p->tiled = 0;
+    if (m >= 2) {
+        int od = m - 1;
+        int s_tr = p->ss[od] != ses && (p->ss[od - 1] == ses || p->ss[od - 1] == -ses);
+        int d_tr = p->ds[od] != des && (p->ds[od - 1] == des || p->ds[od - 1] == -des);
+        if ((s_tr || d_tr) && p->shape[od] >= TILE / 2 && p->shape[od - 1] >= TILE / 2) {
+            p->tiled = 1;
+            p->row_tiles = (p->shape[od - 1] + TILE - 1) / TILE;
+        }
+    }
+}
+
+/* Tiled walk: items are (outer index, band of TILE rows of dim ndim-2). */
+static void plan_tiles(const copy_plan *p, int64_t i0, int64_t i1) {
+    int od = p->ndim - 1, rd = od - 1;
+    int64_t R = p->shape[rd], C = p->shape[od];
+    for (int64_t it = i0; it < i1; it++) {
+        int64_t outer = it / p->row_tiles, band = it % p->row_tiles;
+        int64_t so = 0, dof = 0, rem = outer;
+        for (int d = rd - 1; d >= 0; d--) {
+            int64_t k = rem % p->shape[d];
+            rem /= p->shape[d];
+            so += k * p->ss[d];
+            dof += k * p->ds[d];
+        }
+        int64_t r0 = band * TILE, r1 = r0 + TILE < R ? r0 + TILE : R;
+        for (int64_t c0 = 0; c0 < C; c0 += TILE) {
+            size_t len = (size_t)(C - c0 < TILE ? C - c0 : TILE);
+            for (int64_t r = r0; r < r1; r++)
+                p->fn(p->sp + so + r * p->ss[rd] + c0 * p->ss[od], (ptrdiff_t)p->ss[od],
+                      p->dp + dof + r * p->ds[rd] + c0 * p->ds[od], (ptrdiff_t)p->ds[od], len);
+        }
+    }
 }
 
 static void plan_rows(const copy_plan *p, int64_t r0, int64_t r1) {
@@ -95,7 +135,9 @@ static void plan_rows(const copy_plan *p, int64_t r0, int64_t r1) {
 static void plan_task(void *arg, size_t begin, size_t end, int thread) {
     const copy_plan *p = (const copy_plan *)arg;
     (void)thread;
-    if (p->split_inner) {
+    if (p->tiled) {
+        plan_tiles(p, (int64_t)begin, (int64_t)end);
+    } else if (p->split_inner) {
         int od = p->ndim - 1;
         p->fn(p->sp + (int64_t)begin * p->ss[od], (ptrdiff_t)p->ss[od], p->dp + (int64_t)begin * p->ds[od],
               (ptrdiff_t)p->ds[od], end - begin);
@@ -106,6 +148,15 @@ static void plan_task(void *arg, size_t begin, size_t end, int thread) {
 
 static bn_status plan_run(copy_plan *p, bn_ctx *ctx) {
     int64_t total = p->rows * p->inner;
+    if (p->tiled) {
+        int64_t items = p->rows / p->shape[p->ndim - 2] * p->row_tiles;
+        if (total >= PAR_MIN_ELEMS && ctx && bn_ctx_num_threads(ctx) > 1) {
+            int64_t per = TILE * p->inner, grain = PAR_GRAIN_ELEMS / (per > 0 ? per : 1);
+            return bn_ctx_parallel_for(ctx, (size_t)items, (size_t)(grain > 0 ? grain : 1), plan_task, p);
+        }
+        plan_tiles(p, 0, items);
+        return BN_OK;
+    }
     if (total >= PAR_MIN_ELEMS && ctx && bn_ctx_num_threads(ctx) > 1) {
         if (p->rows == 1) {
             p->split_inner = 1;
