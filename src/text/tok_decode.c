@@ -30,7 +30,7 @@ static void sl_clear(strlist *l) {
 
 /* Start a new string at the end of buf. */
 static int sl_begin(strlist *l) {
-    if (!tk_i32_reserve(&l->idx, 2)) return 0;
+    if (!tk_i32_reserve(&l->idx, 2) || !tk_bytes_reserve(&l->buf, 1)) return 0; /* buf.p never NULL */
     l->idx.p[l->idx.n++] = (int32_t)l->buf.n;
     l->idx.p[l->idx.n++] = 0;
     return 1;
