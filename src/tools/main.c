@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cmd_tokenize.h"
 
 /* One row per sub-command; see cli.h for how to add one. */
 const cli_command cli_commands[] = {
@@ -13,6 +14,7 @@ const cli_command cli_commands[] = {
      "  -h, --help  this text\n"
      "\nenvironment: BITNET_NUM_THREADS, BITNET_ISA, BITNET_DEVICE (see the README)\n",
      cmd_info},
+    {"tokenize", BN_CLI_TOKENIZE_SUMMARY, BN_CLI_TOKENIZE_USAGE, BN_CLI_TOKENIZE_DETAILS, bn_cli_cmd_tokenize},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
