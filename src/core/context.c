@@ -99,6 +99,7 @@ bn_status bn_ctx_new(const bn_ctx_options *options, bn_ctx **ctx) {
 
 void bn_ctx_free(bn_ctx *ctx) {
     if (ctx == NULL) return;
+    if (ctx->profile_free) ctx->profile_free(ctx->profile);
     bni_threadpool_free(ctx->threads);
     bn_pool_free(ctx->pool);
     bni_free(ctx);

@@ -14,6 +14,12 @@ struct bn_ctx {
     bn_pool *pool;
     uint64_t seed;
     _Atomic uint64_t rng_counter; /* next unreserved Philox counter */
+    /* Per-operation profile (src/ops): on/off flag read with one relaxed
+     * load per op; the table is created by bn_ctx_profile_enable and freed
+     * by bn_ctx_free through profile_free. */
+    _Atomic int profile_on;
+    void *profile;
+    void (*profile_free)(void *profile);
 };
 
 #endif
