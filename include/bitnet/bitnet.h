@@ -14,5 +14,6 @@
 #include "bitnet/tensor.h"
 #include "bitnet/ops.h"
 #include "bitnet/tokenizer.h"
+#include "bitnet/sequence.h"
 
 #endif /* BITNET_BITNET_H */
