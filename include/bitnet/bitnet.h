@@ -12,6 +12,7 @@
 #include "bitnet/memory.h"
 #include "bitnet/context.h"
 #include "bitnet/tensor.h"
+#include "bitnet/quant.h"
 #include "bitnet/ops.h"
 #include "bitnet/tokenizer.h"
 #include "bitnet/sequence.h"
