@@ -1,0 +1,38 @@
+/* avx2 softmax and log-softmax rows: the reference's steps (max,
+ * exp(x - max) summed pairwise, scale or subtract the log). */
+#include <math.h>
+#include <immintrin.h>
+
+#include "cpu/reduce_kernels.h"
+
+/* y[i] = exp(x[i] - m) */
+static void exp_shift(const float *x, float m, float *y, size_t n) {
+    for (size_t i = 0; i < n; i++) y[i] = expf(x[i] - m);
+}
+
+void bni_softmax_f32_avx2(const float *x, float *y, size_t n) {
+    float m = bni_max_f32_avx2(x, n);
+    exp_shift(x, m, y, n);
+    float r = 1.0f / bni_sum_f32_avx2(y, n);
+    __m256 vr = _mm256_set1_ps(r);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_mul_ps(_mm256_loadu_ps(y + i), vr));
+    for (; i < n; i++) y[i] *= r;
+}
+
+void bni_log_softmax_f32_avx2(const float *x, float *y, size_t n) {
+    float m = bni_max_f32_avx2(x, n);
+    float t[BNI_SUM_BLOCK];
+    bni_pw32 pw;
+    bni_pw32_init(&pw);
+    for (size_t i = 0; i < n; i += BNI_SUM_BLOCK) {
+        size_t k = n - i < BNI_SUM_BLOCK ? n - i : BNI_SUM_BLOCK;
+        exp_shift(x + i, m, t, k);
+        bni_pw32_push(&pw, bni_sum_f32_avx2(t, k), 0);
+    }
+    float ls = logf(bni_pw32_finish(&pw));
+    __m256 vm = _mm256_set1_ps(m), vl = _mm256_set1_ps(ls);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_sub_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), vm), vl));
+    for (; i < n; i++) y[i] = (x[i] - m) - ls;
+}

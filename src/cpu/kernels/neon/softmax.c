@@ -1,0 +1,38 @@
+/* neon softmax and log-softmax rows: the reference's steps (max,
+ * exp(x - max) summed pairwise, scale or subtract the log). */
+#include <math.h>
+#include <arm_neon.h>
+
+#include "cpu/reduce_kernels.h"
+
+/* y[i] = exp(x[i] - m) */
+static void exp_shift(const float *x, float m, float *y, size_t n) {
+    for (size_t i = 0; i < n; i++) y[i] = expf(x[i] - m);
+}
+
+void bni_softmax_f32_neon(const float *x, float *y, size_t n) {
+    float m = bni_max_f32_neon(x, n);
+    exp_shift(x, m, y, n);
+    float r = 1.0f / bni_sum_f32_neon(y, n);
+    float32x4_t vr = vdupq_n_f32(r);
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) vst1q_f32(y + i, vmulq_f32(vld1q_f32(y + i), vr));
+    for (; i < n; i++) y[i] *= r;
+}
+
+void bni_log_softmax_f32_neon(const float *x, float *y, size_t n) {
+    float m = bni_max_f32_neon(x, n);
+    float t[BNI_SUM_BLOCK];
+    bni_pw32 pw;
+    bni_pw32_init(&pw);
+    for (size_t i = 0; i < n; i += BNI_SUM_BLOCK) {
+        size_t k = n - i < BNI_SUM_BLOCK ? n - i : BNI_SUM_BLOCK;
+        exp_shift(x + i, m, t, k);
+        bni_pw32_push(&pw, bni_sum_f32_neon(t, k), 0);
+    }
+    float ls = logf(bni_pw32_finish(&pw));
+    float32x4_t vm = vdupq_n_f32(m), vl = vdupq_n_f32(ls);
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) vst1q_f32(y + i, vsubq_f32(vsubq_f32(vld1q_f32(x + i), vm), vl));
+    for (; i < n; i++) y[i] = (x[i] - m) - ls;
+}
