@@ -1,13 +1,23 @@
 # Third-party libraries from Debian, found through pkg-config.
-#   PCRE2 (8-bit, UTF + UCP)  - tokenizer split regexes
+#   PCRE2 (8-bit, UTF + UCP)  - tokenizer split regexes       (BITNET_TOKENIZER)
 #   jansson                   - tokenizer.json, config.json, safetensors headers
+#   OpenBLAS, LAPACKE         - matmul and decompositions     (BITNET_LINALG)
 set(BITNET_DEP_TARGETS "")
+# For bitnet.pc: the pkg-config modules static users must also link.
 set(BITNET_PC_REQUIRES_PRIVATE "")
-if(BITNET_TOKENIZER)
+if(BITNET_TOKENIZER OR BITNET_LINALG)
   find_package(PkgConfig REQUIRED)
+endif()
+if(BITNET_TOKENIZER)
   pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8)
   pkg_check_modules(JANSSON REQUIRED IMPORTED_TARGET jansson)
   list(APPEND BITNET_DEP_TARGETS PkgConfig::PCRE2 PkgConfig::JANSSON)
-  # For bitnet.pc: the pkg-config modules static users must also link.
-  set(BITNET_PC_REQUIRES_PRIVATE "libpcre2-8 jansson")
+  string(APPEND BITNET_PC_REQUIRES_PRIVATE " libpcre2-8 jansson")
 endif()
+if(BITNET_LINALG)
+  pkg_check_modules(OPENBLAS REQUIRED IMPORTED_TARGET openblas)
+  pkg_check_modules(LAPACKE REQUIRED IMPORTED_TARGET lapacke)
+  list(APPEND BITNET_DEP_TARGETS PkgConfig::OPENBLAS PkgConfig::LAPACKE)
+  string(APPEND BITNET_PC_REQUIRES_PRIVATE " openblas lapacke")
+endif()
+string(STRIP "${BITNET_PC_REQUIRES_PRIVATE}" BITNET_PC_REQUIRES_PRIVATE)

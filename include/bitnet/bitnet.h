@@ -14,6 +14,7 @@
 #include "bitnet/tensor.h"
 #include "bitnet/quant.h"
 #include "bitnet/ops.h"
+#include "bitnet/linalg.h"
 #include "bitnet/tokenizer.h"
 #include "bitnet/sequence.h"
 

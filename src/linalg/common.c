@@ -1,0 +1,119 @@
+/* Helpers shared by the linear-algebra sources: thread count, broadcast
+ * batch strides, checks, and the column-major copies LAPACK works on. */
+#include <cblas.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <string.h>
+
+#include "linalg/linalg_internal.h"
+
+void bni_la_set_threads(bn_ctx *ctx) {
+    int n = ctx ? bn_ctx_num_threads(ctx) : 1;
+    if (n < 1) n = 1;
+    if (openblas_get_num_threads() != n) openblas_set_num_threads(n);
+}
+
+void bni_la_batch_strides(const bn_tensor *t, int tnb, int nb, const int64_t *bshape, int64_t *out) {
+    for (int d = 0; d < nb; d++) {
+        int td = d - (nb - tnb);
+        out[d] = (td >= 0 && t->shape[td] == bshape[d] && bshape[d] != 1) ? t->strides[td] : 0;
+    }
+}
+
+int64_t bni_la_count(int nb, const int64_t *shape) {
+    int64_t c = 1;
+    for (int d = 0; d < nb; d++) c *= shape[d];
+    return c;
+}
+
+bn_status bni_la_check_float(const char *fn, const char *what, const bn_tensor *t) {
+    if (!bni_dtype_valid(t->dtype) || bni_dtype_info(t->dtype)->kind != BN_KIND_FLOAT)
+        return bni_error(BN_ERR_DTYPE, "%s: %s is %s; only f32, f64, f16 and bf16 are supported (cast it first)",
+                         fn, what, bn_dtype_name(t->dtype));
+    return BN_OK;
+}
+
+bn_status bni_la_check_matrix(const char *fn, const bn_tensor *t, int square) {
+    char buf[160];
+    if (t->ndim < 2) {
+        bni_format_shape(buf, sizeof buf, t->ndim, t->shape);
+        return bni_error(BN_ERR_SHAPE, "%s: a is %s; it needs at least 2 dimensions [..., m, n]", fn, buf);
+    }
+    if (square && t->shape[t->ndim - 1] != t->shape[t->ndim - 2]) {
+        bni_format_shape(buf, sizeof buf, t->ndim, t->shape);
+        return bni_error(BN_ERR_SHAPE, "%s: a is %s; square matrices [..., n, n] are needed", fn, buf);
+    }
+    for (int d = 0; d < 2; d++)
+        if (bni_la_check_int(fn, t->shape[t->ndim - 1 - d]) != BN_OK) return BN_ERR_OVERFLOW;
+    return BN_OK;
+}
+
+bn_status bni_la_check_int(const char *fn, int64_t v) {
+    if (v > INT_MAX / 2)
+        return bni_error(BN_ERR_OVERFLOW, "%s: a dimension of %" PRId64 " is beyond what BLAS/LAPACK's 32-bit int "
+                         "can index", fn, v);
+    return BN_OK;
+}
+
+int bni_la_nonfinite(bn_dtype work, const void *p, int64_t m, int64_t n, int64_t ld) {
+    for (int64_t j = 0; j < n; j++) {
+        if (work == BN_DTYPE_F64) {
+            const double *c = (const double *)p + j * ld;
+            for (int64_t i = 0; i < m; i++)
+                if (!isfinite(c[i])) return 1;
+        } else {
+            const float *c = (const float *)p + j * ld;
+            for (int64_t i = 0; i < m; i++)
+                if (!isfinite(c[i])) return 1;
+        }
+    }
+    return 0;
+}
+
+bn_status bni_la_load(const char *fn, const char *what, const bn_tensor *t, int64_t off, int64_t m, int64_t n,
+                      int64_t sm, int64_t sn, bn_dtype work, void *dst, int64_t ld, int64_t batch) {
+    size_t es = bni_dtype_size(t->dtype), ws = bni_dtype_size(work);
+    bni_cvt_fn cvt = bni_cvt_get(t->dtype, work);
+    const char *base = bni_la_ptr(t) + off * (int64_t)es;
+    for (int64_t j = 0; j < n; j++)
+        cvt(base + j * sn * (int64_t)es, (ptrdiff_t)(sm * (int64_t)es), (char *)dst + (size_t)(j * ld) * ws,
+            (ptrdiff_t)ws, (size_t)m);
+    if (!bni_la_nonfinite(work, dst, m, n, ld)) return BN_OK;
+    for (int64_t j = 0; j < n; j++)
+        for (int64_t i = 0; i < m; i++) {
+            double v = work == BN_DTYPE_F64 ? ((const double *)dst)[j * ld + i] : ((const float *)dst)[j * ld + i];
+            if (isfinite(v)) continue;
+            return bni_error(BN_ERR_INVALID_ARGUMENT,
+                             "%s: %s has %s at row %" PRId64 ", column %" PRId64 " of batch matrix %" PRId64
+                             "; LAPACK needs finite input",
+                             fn, what, isnan(v) ? "NaN" : "an infinity", i, j, batch);
+        }
+    return BN_OK;
+}
+
+void bni_la_store(bn_tensor *t, int64_t off, int64_t m, int64_t n, int64_t sm, int64_t sn, bn_dtype work,
+                  const void *src, int64_t ld) {
+    size_t es = bni_dtype_size(t->dtype), ws = bni_dtype_size(work);
+    bni_cvt_fn cvt = bni_cvt_get(work, t->dtype);
+    char *base = bni_la_ptr(t) + off * (int64_t)es;
+    for (int64_t j = 0; j < n; j++)
+        cvt((const char *)src + (size_t)(j * ld) * ws, (ptrdiff_t)ws, base + j * sn * (int64_t)es,
+            (ptrdiff_t)(sm * (int64_t)es), (size_t)m);
+}
+
+void bni_la_extent(const bn_tensor *t, int64_t *lo, int64_t *hi) {
+    int64_t l = t->offset, h = t->offset;
+    for (int d = 0; d < t->ndim; d++) {
+        if (t->shape[d] == 0) {
+            *lo = 1;
+            *hi = 0;
+            return;
+        }
+        int64_t span = (t->shape[d] - 1) * t->strides[d];
+        if (span < 0) l += span;
+        else h += span;
+    }
+    *lo = l;
+    *hi = h;
+}
