@@ -115,8 +115,10 @@ def main():
     for t in sorted({1, args.threads}):
         env = dict(os.environ, RAYON_NUM_THREADS=str(t), TOKENIZERS_PARALLELISM="true" if t > 1 else "false")
         cmd = [sys.executable, __file__, "-t", args.t, "-f", args.f, "--reps", str(args.reps), "--child-threads", str(t)]
-        res = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
+        res = subprocess.run(cmd, env=env, capture_output=True, text=True)
         sys.stderr.write(res.stderr)
+        if res.returncode != 0:
+            sys.exit(f"measuring {t} thread(s) failed")
         rows += [json.loads(l) for l in res.stdout.splitlines() if l.strip()]
     for r in rows:
         if args.json:

@@ -191,23 +191,44 @@ typedef struct batch_job {
     char err_msg[512];
 } batch_job;
 
+static void batch_fail(batch_job *job, size_t i, bn_status st) {
+    pthread_mutex_lock(&job->lock);
+    if (i < job->err_index) {
+        job->err_index = i;
+        job->err_status = st;
+        snprintf(job->err_msg, sizeof job->err_msg, "%s", bn_last_error());
+    }
+    pthread_mutex_unlock(&job->lock);
+}
+
+/* One chunk of the batch: one scratch for the whole chunk, so the texts of
+ * a chunk take no lock. */
 static void batch_range(void *arg, size_t begin, size_t end, int thread) {
     (void)thread;
     batch_job *job = arg;
+    tk_work *w = NULL;
+    bn_status st = tk_work_get((bn_tokenizer *)job->tok, &w);
+    if (st) {
+        batch_fail(job, begin, st);
+        return;
+    }
     for (size_t i = begin; i < end; i++) {
-        job->ids[i] = NULL;
-        bn_status st = bn_tokenizer_encode(job->tok, job->texts[i], job->lens[i], job->flags, &job->ids[i], &job->n[i]);
-        if (st) {
-            pthread_mutex_lock(&job->lock);
-            if (i < job->err_index) {
-                job->err_index = i;
-                job->err_status = st;
-                snprintf(job->err_msg, sizeof job->err_msg, "%s", bn_last_error());
+        st = tk_encode(job->tok, w, job->texts[i] ? job->texts[i] : "", job->lens[i], job->flags);
+        if (st == BN_OK) {
+            int32_t *out = bni_malloc(w->ids.n ? w->ids.n * sizeof *out : 1);
+            if (!out) st = bni_error(BN_ERR_OUT_OF_MEMORY, "bn_tokenizer_encode_batch: out of memory for %zu ids", w->ids.n);
+            else {
+                if (w->ids.n) memcpy(out, w->ids.p, w->ids.n * sizeof *out);
+                job->ids[i] = out;
+                job->n[i] = w->ids.n;
             }
-            pthread_mutex_unlock(&job->lock);
-            return; /* the rest of this chunk is not needed */
+        }
+        if (st) {
+            batch_fail(job, i, st);
+            break; /* the rest of this chunk is not needed */
         }
     }
+    tk_work_put((bn_tokenizer *)job->tok, w);
 }
 
 bn_status bn_tokenizer_encode_batch(const bn_tokenizer *tok, bn_ctx *ctx, size_t count, const char *const *texts,
