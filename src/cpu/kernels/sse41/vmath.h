@@ -1,0 +1,45 @@
+/* SSE4.1 vector layer (4 lanes) for vmath_impl.h. No fused multiply-add. */
+#ifndef BITNET_KERNELS_SSE41_VMATH_H
+#define BITNET_KERNELS_SSE41_VMATH_H
+
+#include <smmintrin.h>
+#include <stdint.h>
+
+typedef __m128 bnv_f;
+typedef __m128i bnv_i;
+typedef __m128 bnv_m;
+#define BNV_W 4
+
+static inline bnv_f bnv_set1(float x) { return _mm_set1_ps(x); }
+static inline bnv_f bnv_loadu(const float *p) { return _mm_loadu_ps(p); }
+static inline void bnv_storeu(float *p, bnv_f v) { _mm_storeu_ps(p, v); }
+static inline bnv_f bnv_add(bnv_f a, bnv_f b) { return _mm_add_ps(a, b); }
+static inline bnv_f bnv_sub(bnv_f a, bnv_f b) { return _mm_sub_ps(a, b); }
+static inline bnv_f bnv_mul(bnv_f a, bnv_f b) { return _mm_mul_ps(a, b); }
+static inline bnv_f bnv_div(bnv_f a, bnv_f b) { return _mm_div_ps(a, b); }
+static inline bnv_f bnv_fmadd(bnv_f a, bnv_f b, bnv_f c) { return _mm_add_ps(_mm_mul_ps(a, b), c); }
+static inline bnv_f bnv_min(bnv_f a, bnv_f b) { return _mm_min_ps(a, b); }
+static inline bnv_f bnv_max(bnv_f a, bnv_f b) { return _mm_max_ps(a, b); }
+static inline bnv_f bnv_abs(bnv_f a) { return _mm_andnot_ps(_mm_set1_ps(-0.0f), a); }
+static inline bnv_f bnv_neg(bnv_f a) { return _mm_xor_ps(_mm_set1_ps(-0.0f), a); }
+static inline bnv_f bnv_copysign(bnv_f mag, bnv_f sgn) {
+    const __m128 s = _mm_set1_ps(-0.0f);
+    return _mm_or_ps(_mm_andnot_ps(s, mag), _mm_and_ps(s, sgn));
+}
+static inline bnv_f bnv_and_bits(bnv_f a, int32_t mask) { return _mm_and_ps(a, _mm_castsi128_ps(_mm_set1_epi32(mask))); }
+static inline bnv_f bnv_sqrt(bnv_f a) { return _mm_sqrt_ps(a); }
+static inline bnv_i bnv_cvt_f2i(bnv_f a) { return _mm_cvtps_epi32(a); }
+static inline bnv_i bnv_i_set1(int32_t x) { return _mm_set1_epi32(x); }
+static inline bnv_i bnv_i_add(bnv_i a, bnv_i b) { return _mm_add_epi32(a, b); }
+static inline bnv_i bnv_i_sub(bnv_i a, bnv_i b) { return _mm_sub_epi32(a, b); }
+static inline bnv_i bnv_i_srai1(bnv_i a) { return _mm_srai_epi32(a, 1); }
+static inline bnv_i bnv_i_shl23(bnv_i a) { return _mm_slli_epi32(a, 23); }
+static inline bnv_f bnv_cast_i2f(bnv_i a) { return _mm_castsi128_ps(a); }
+static inline bnv_m bnv_isnan(bnv_f a) { return _mm_cmpunord_ps(a, a); }
+static inline bnv_m bnv_lt(bnv_f a, bnv_f b) { return _mm_cmplt_ps(a, b); }
+static inline bnv_m bnv_gt(bnv_f a, bnv_f b) { return _mm_cmpgt_ps(a, b); }
+static inline bnv_f bnv_select(bnv_m m, bnv_f t, bnv_f f) { return _mm_blendv_ps(f, t, m); }
+
+#include "cpu/kernels/vmath_impl.h"
+
+#endif
