@@ -3,11 +3,20 @@
 #include <math.h>
 #include <smmintrin.h>
 
+#include "cpu/kernels/sse41/vmath.h"
 #include "cpu/reduce_kernels.h"
 
-/* y[i] = exp(x[i] - m) */
+/* y[i] = exp(x[i] - m), with the element-wise kernels' vector exp. */
 static void exp_shift(const float *x, float m, float *y, size_t n) {
-    for (size_t i = 0; i < n; i++) y[i] = expf(x[i] - m);
+    bnv_f vm = bnv_set1(m);
+    size_t i = 0;
+    for (; i + BNV_W <= n; i += BNV_W) bnv_storeu(y + i, bnv_exp(bnv_sub(bnv_loadu(x + i), vm)));
+    if (i < n) {
+        float t[BNV_W];
+        for (size_t j = 0; j < BNV_W; j++) t[j] = i + j < n ? x[i + j] : m;
+        bnv_storeu(t, bnv_exp(bnv_sub(bnv_loadu(t), vm)));
+        for (size_t j = 0; i + j < n; j++) y[i + j] = t[j];
+    }
 }
 
 void bni_softmax_f32_sse41(const float *x, float *y, size_t n) {
