@@ -110,11 +110,20 @@ static const mk_fn k_mk[17] = {NULL,      mk_small_1, mk_small_2, mk_small_3, mk
                                mk_big_6,  mk_big_7,   mk_big_8,   mk_big_9,   mk_big_10, mk_big_11,
                                mk_big_12, mk_big_13,  mk_big_14,  mk_big_15,  mk_big_16};
 
+/* Blocking: chunks of row blocks whose weights fit in ~256 KiB (L2), and
+ * within a chunk, token groups of 16 outside the blocks, so that a group's
+ * activations (16 K bytes) stay in L2 while the chunk's tiles are reused by
+ * every group. */
 void bni_bl_gemm_avx512vnni(const bni_bl_args *a, int64_t b0, int64_t b1, int64_t m0, int64_t m1) {
-    for (int64_t b = b0; b < b1; b++) {
+    int64_t chunk = (int64_t)262144 / (a->ktiles * BNI_BL_TILE);
+    if (chunk < 1) chunk = 1;
+    for (int64_t c0 = b0; c0 < b1; c0 += chunk) {
+        const int64_t c1 = c0 + chunk < b1 ? c0 + chunk : b1;
         int64_t m = m0;
-        for (; m + 16 <= m1; m += 16) mk_big_16(a, b, m);
-        if (m < m1) k_mk[m1 - m](a, b, m);
+        for (; m + 16 <= m1; m += 16)
+            for (int64_t b = c0; b < c1; b++) mk_big_16(a, b, m);
+        if (m < m1)
+            for (int64_t b = c0; b < c1; b++) k_mk[m1 - m](a, b, m);
     }
 }
 
