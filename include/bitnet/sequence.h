@@ -177,7 +177,7 @@ BN_API bn_status bn_seq_mask(bn_ctx *ctx, const bn_mask_options *opt, bn_tensor 
 /** @brief Sequences grouped into batches (see bn_seq_bucket()). */
 typedef struct bn_batch_plan {
     size_t n_batches;  /**< Number of batches. */
-    size_t *offsets;   /**< n_batches + 1 offsets into @ref order: batch k is order[offsets[k] .. offsets[k+1]). */
+    size_t *offsets;   /**< n_batches + 1 offsets into `order`: batch k is order[offsets[k] .. offsets[k+1]). */
     size_t *order;     /**< Sequence indices, batch after batch, shortest first. */
     int64_t *padded;   /**< Per batch: the row length (its longest sequence). */
 } bn_batch_plan;
@@ -202,7 +202,8 @@ BN_API void bn_batch_plan_free(bn_batch_plan *plan);
 /** @brief Statistics of sequence lengths and of their batching. */
 typedef struct bn_seq_stats {
     size_t count;                 /**< Sequences. */
-    size_t min_len, max_len;      /**< Shortest and longest. */
+    size_t min_len;               /**< Shortest length. */
+    size_t max_len;               /**< Longest length. */
     double mean_len;              /**< Mean length. */
     double median_len;            /**< Median length (mean of the middle two for an even count). */
     size_t real_tokens;           /**< Sum of the lengths. */
