@@ -375,10 +375,9 @@ static bn_status pack(const char *fn, bn_quant_format format, int64_t n, int64_t
     case BN_QUANT_I2_S: {
         float s = 0.0f;
         int any = 0;
-        if (g.numel > 0) {
-            if ((st = slot_scale(fn, name, values, scales, group, 0, g.numel, &s, &any)) != BN_OK) return st;
-            if (!any) s = scales[0];
-        }
+        if (g.numel > 0 && (st = slot_scale(fn, name, values, scales, group, 0, g.numel, &s, &any)) != BN_OK)
+            return st;
+        if (!any && scales != NULL) s = scales[0]; /* all zero: the first scale */
         int64_t nblk = g.numel / I2S_BLOCK;
         for (int64_t bi = 0; bi < nblk; bi++) {
             const int8_t *v = values + bi * I2S_BLOCK;
