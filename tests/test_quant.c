@@ -92,7 +92,7 @@ static void test_rounding(void) {
 
 static void test_weights_hand(void) {
     int8_t q[8];
-    float s[2];
+    float s[4];
     /* mean |W| = 1, s = 1: 0.5 -> 0 and -0.5 -> 0 (ties to even), 1.5 -> 2 -> 1 */
     const float w1[] = {0.5f, -0.5f, 1.5f, -1.5f};
     CHECK_OK(bn_quantize_weights_f32(w1, 1, 4, BN_QUANT_PER_TENSOR, q, s));
