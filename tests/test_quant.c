@@ -448,7 +448,7 @@ static void test_metrics(void) {
     CHECK_OK(bn_quantize_weights_f32(w, N, K, BN_QUANT_PER_TENSOR, q, &s));
     CHECK_OK(bn_dequantize_weights_f32(q, N * K, &s, N * K, deq));
     CHECK_OK(bn_quant_error_f32(w, deq, N * K, &m));
-    /* ternary absmean on a Gaussian: about 0.86 cosine, 5.3 dB */
+    /* ternary absmean on a Gaussian: about 0.89 cosine, 5.8 dB */
     CHECK(m.cosine > 0.8 && m.cosine < 0.92);
     CHECK(m.sqnr_db > 4.0 && m.sqnr_db < 7.0);
     int64_t shape[2] = {N, K};
