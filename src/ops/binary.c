@@ -251,19 +251,34 @@ static void u64_op(bn_binary_op op, bn_dtype res, const uint64_t *a, int sa, con
 }
 
 /* The inner loop: ptrs/strides of out, a, b. */
+static void bin_loop(void *arg, char **p, const ptrdiff_t *s, int64_t n);
 static void bin_loop(void *arg, char **p, const ptrdiff_t *s, int64_t n) {
     const bin_job *j = arg;
     const ptrdiff_t csz = (ptrdiff_t)bni_dtype_size(j->ct), rsz = (ptrdiff_t)bni_dtype_size(j->rt);
+    if (s[1] == 0 && s[2] == 0 && n > 1) {
+        /* both operands broadcast along this run: one value, written n times */
+        _Alignas(8) char one[8];
+        char *q[3] = {one, p[1], p[2]};
+        ptrdiff_t qs[3] = {(ptrdiff_t)bni_dtype_size(j->result), 0, 0};
+        bin_job j1 = *j;
+        j1.dt[0] = j->result;
+        bin_loop(&j1, q, qs, 1);
+        bni_cvt_get(j->result, j->dt[0])(one, 0, p[0], s[0], (size_t)n);
+        return;
+    }
     _Alignas(64) uint64_t ba[BLK], bb[BLK], br[BLK];
     const int sa = s[1] == 0 && n > 1, sb = s[2] == 0 && n > 1;
     /* operands read in place: the compute dtype, contiguous (or one value) */
     const int da = j->dt[1] == j->ct && (s[1] == csz || s[1] == 0);
     const int db = j->dt[2] == j->ct && (s[2] == csz || s[2] == 0);
-    const int dout = j->dt[0] == j->rt && s[0] == rsz;
+    const int dout = j->dt[0] == j->rt && s[0] == rsz && (j->result == j->rt || !bni_dtype_is_float(j->result));
     const int64_t blk = (da && db && dout) ? n : BLK;
     const bni_cvt_fn ca = da ? NULL : bni_cvt_get(j->dt[1], j->ct);
     const bni_cvt_fn cb = db ? NULL : bni_cvt_get(j->dt[2], j->ct);
     const bni_cvt_fn co = dout ? NULL : bni_cvt_get(j->rt, j->dt[0]);
+    const int twostep = !dout && j->result != j->rt && j->result != j->dt[0] && bni_dtype_is_float(j->result);
+    const bni_cvt_fn c1 = twostep ? bni_cvt_get(j->rt, j->result) : NULL;
+    const bni_cvt_fn c2 = twostep ? bni_cvt_get(j->result, j->dt[0]) : NULL;
     const int kidx = j->cls == CL_F32 ? kernel_index(j->op) : -1;
     for (int64_t off = 0; off < n; off += blk) {
         const int64_t m = n - off < blk ? n - off : blk;
@@ -290,7 +305,12 @@ static void bin_loop(void *arg, char **p, const ptrdiff_t *s, int64_t n) {
         case CL_I64: i64_op(j->op, j->result, pa, sa, pb, sb, pr, m); break;
         default: u64_op(j->op, j->result, pa, sa, pb, sb, pr, m); break;
         }
-        if (!dout) co((const char *)br, rsz, p[0] + off * s[0], s[0], (size_t)m);
+        if (!dout) {
+            if (c2) { /* round to the result dtype first (f16/bf16/f32 results into a wider out) */
+                c1((const char *)br, rsz, (char *)br, (ptrdiff_t)bni_dtype_size(j->result), (size_t)m);
+                c2((const char *)br, (ptrdiff_t)bni_dtype_size(j->result), p[0] + off * s[0], s[0], (size_t)m);
+            } else co((const char *)br, rsz, p[0] + off * s[0], s[0], (size_t)m);
+        }
     }
 }
 
@@ -320,6 +340,15 @@ typedef struct operand {
     const bn_tensor *t; /* NULL: a scalar */
     double s;
 } operand;
+
+/* An integral scalar as a 64-bit integer (saturated outside the range);
+ * for unsigned compute its bits are used modulo 2^64. */
+static int64_t scalar_i64(double s) {
+    if (s >= 9223372036854775807.0) return INT64_MAX;
+    if (s <= -9223372036854775808.0) return INT64_MIN;
+    if (s != s) return 0;
+    return (int64_t)s;
+}
 
 static int compute_class(bn_binary_op op, bn_dtype p, bn_dtype *ct) {
     if (bni_dtype_is_float(p)) {
@@ -362,6 +391,10 @@ static bn_status run_binary(const char *fn, bn_binary_op op, operand A, operand 
     else p = bni_promote_scalar(ta->dtype, A.t ? B.s : A.s);
     bn_dtype result = result_of(op, p), ct;
     int cls = compute_class(op, p, &ct);
+    if (cls == CL_U64 && (is_cmp(op) || is_logical(op)) && ((!A.t && A.s < 0) || (!B.t && B.s < 0))) {
+        cls = CL_F64; /* unsigned vs a negative scalar: compare values, not wrapped bits */
+        ct = BN_DTYPE_F64;
+    }
     if (cls == CL_BOOL && (op == BN_OP_SUB || op == BN_OP_REM || op == BN_OP_POW))
         return bni_error(BN_ERR_DTYPE, "%s: %s does not support dtype bool (use logical_xor for bool - bool)", fn,
                          name);
@@ -385,7 +418,7 @@ static bn_status run_binary(const char *fn, bn_binary_op op, operand A, operand 
             if (bni_numel(ndim, shape) > 0) bni_iter_run(&it, 0, it.numel, scan_loop, &sj);
             bad = sj.bad;
         } else {
-            bad = neg ? B.s < 0 : B.s == 0;
+            bad = neg ? B.s < 0 : scalar_i64(B.s) == 0;
         }
         if (bad)
             return bni_error(BN_ERR_INVALID_ARGUMENT, neg ? "%s: %s of integers with a negative exponent"
@@ -415,7 +448,10 @@ static bn_status run_binary(const char *fn, bn_binary_op op, operand A, operand 
     j.dt[0] = out->dtype;
     for (int k = 0; k < 3; k++) {
         if (k > 0 && ops[k - 1]->t == NULL) {
-            bni_store_f64(ct, sbuf, ops[k - 1]->s);
+            if (ct == BN_DTYPE_I64 || ct == BN_DTYPE_U64) { /* integral: wraps as the integers do */
+                int64_t iv = scalar_i64(ops[k - 1]->s);
+                memcpy(sbuf, &iv, 8);
+            } else bni_store_f64(ct, sbuf, ops[k - 1]->s);
             base[k] = sbuf;
             j.dt[k] = ct;
             for (int d = 0; d < ndim; d++) strides[k][d] = 0;

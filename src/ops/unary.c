@@ -213,10 +213,13 @@ static void un_loop(void *arg, char **p, const ptrdiff_t *s, int64_t n) {
     const ptrdiff_t csz = (ptrdiff_t)bni_dtype_size(j->ct);
     _Alignas(64) uint64_t bx[BLK], br[BLK];
     const int dx = j->dt[1] == j->ct && s[1] == csz;
-    const int dout = j->dt[0] == j->ct && s[0] == csz;
+    const int dout = j->dt[0] == j->ct && s[0] == csz && (j->result == j->ct || !bni_dtype_is_float(j->result));
     const int64_t blk = (dx && dout) ? n : BLK;
     const bni_cvt_fn cx = dx ? NULL : bni_cvt_get(j->dt[1], j->ct);
     const bni_cvt_fn co = dout ? NULL : bni_cvt_get(j->ct, j->dt[0]);
+    const int twostep = !dout && j->result != j->ct && j->result != j->dt[0] && bni_dtype_is_float(j->result);
+    const bni_cvt_fn c1 = twostep ? bni_cvt_get(j->ct, j->result) : NULL;
+    const bni_cvt_fn c2 = twostep ? bni_cvt_get(j->result, j->dt[0]) : NULL;
     const int kidx = j->cls == CL_F32 && j->op < BN_UNARY_OP_COUNT ? kernel_of(j->op) : -1;
     for (int64_t off = 0; off < n; off += blk) {
         const int64_t m = n - off < blk ? n - off : blk;
@@ -236,7 +239,12 @@ static void un_loop(void *arg, char **p, const ptrdiff_t *s, int64_t n) {
         case CL_I64: i64_op(j, px, pr, m); break;
         default: u64_op(j, px, pr, m); break;
         }
-        if (!dout) co((const char *)br, csz, p[0] + off * s[0], s[0], (size_t)m);
+        if (!dout) {
+            if (c2) { /* round to the result dtype first (f16/bf16 results into a wider out) */
+                c1((const char *)br, csz, (char *)br, (ptrdiff_t)bni_dtype_size(j->result), (size_t)m);
+                c2((const char *)br, (ptrdiff_t)bni_dtype_size(j->result), p[0] + off * s[0], s[0], (size_t)m);
+            } else co((const char *)br, csz, p[0] + off * s[0], s[0], (size_t)m);
+        }
     }
 }
 
