@@ -261,9 +261,10 @@ bn_status FN(cholesky)(const char *fn, const bn_tensor *a, bn_uplo uplo, bn_tens
                            fn, b, (int)info, LPNAME("potrf"), (int)info);
             break;
         }
-        for (int64_t j = 0; j < n; j++)
-            for (int64_t i = 0; i < n; i++)
-                if (uplo == BN_UPPER ? i > j : i < j) ab[i + j * lda] = 0;
+        for (int64_t j = 0; j < n; j++) { /* zero the other triangle */
+            if (uplo == BN_UPPER) memset(ab + j * lda + j + 1, 0, sizeof(REAL) * (size_t)(n - 1 - j));
+            else memset(ab + j * lda, 0, sizeof(REAL) * (size_t)j);
+        }
         bni_la_store(out, b * n * n, n, n, n, 1, WORK, ab, lda);
     }
     bufs_free(&bufs);
