@@ -29,9 +29,10 @@ static double r_exp(double x) { return exp(x); }
 static double r_tanh(double x) { return tanh(x); }
 static double r_erf(double x) { return erf(x); }
 static double r_sigmoid(double x) { return x >= 0 ? 1.0 / (1.0 + exp(-x)) : exp(x) / (1.0 + exp(x)); }
-static double r_silu(double x) { return x * r_sigmoid(x); }
-static double r_gelu(double x) { return 0.5 * x * erfc(-x / sqrt(2.0)); }
+static double r_silu(double x) { return x == -INFINITY ? -0.0 : x * r_sigmoid(x); }
+static double r_gelu(double x) { return x == -INFINITY ? -0.0 : 0.5 * x * erfc(-x / sqrt(2.0)); }
 static double r_gelu_tanh(double x) {
+    if (x == -INFINITY) return -0.0;
     double z = sqrt(2.0 / M_PI) * (x + 0.044715 * x * x * x);
     return x * r_sigmoid(2.0 * z);
 }
@@ -65,6 +66,20 @@ static double sweep(bni_ew_unary_fn fn, const fn_case *c, float *x, float *y, fl
         for (; n < NPTS && pat < 0x100000000ull; n++, pat += 1021) x[n] = bits_f((uint32_t)pat);
         fn(x, y, n);
         for (size_t i = 0; i < n; i++) {
+            double e = ulp_err(y[i], c->ref((double)x[i]));
+            if (e > maxe) {
+                maxe = e;
+                *worst = x[i];
+            }
+        }
+    }
+    /* special values */
+    {
+        const float sp[] = {0.0f, -0.0f, INFINITY, -INFINITY, NAN, FLT_MAX, -FLT_MAX, FLT_MIN, -FLT_MIN, 1e-45f, -1e-45f};
+        const size_t nsp = sizeof sp / sizeof sp[0];
+        memcpy(x, sp, sizeof sp);
+        fn(x, y, nsp);
+        for (size_t i = 0; i < nsp; i++) {
             double e = ulp_err(y[i], c->ref((double)x[i]));
             if (e > maxe) {
                 maxe = e;

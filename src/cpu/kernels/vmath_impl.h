@@ -153,7 +153,7 @@ static inline bnv_f bnv_gelu(bnv_f x) {
     bnv_f xh = bnv_split12(ax), xl = bnv_sub(ax, xh);
     bnv_f hi = bnv_mul(bnv_mul(xh, xh), bnv_set1(0.5f));
     bnv_f lo = bnv_mul(bnv_mul(bnv_add(xh, ax), xl), bnv_set1(0.5f));
-    bnv_f xc = bnv_max(xn, bnv_set1(-20.0f));
+    bnv_f xc = bnv_min(bnv_max(xn, bnv_set1(-20.0f)), bnv_set1(20.0f)); /* the tail is 0 beyond */
     bnv_f half_x = bnv_mul(bnv_set1(0.5f), xc);
     bnv_f tail = bnv_erfc_tail_mul(u, hi, lo, half_x); /* x erfc(|v|) / 2 */
     bnv_f large = bnv_select(bnv_gt(xn, bnv_set1(0.0f)), bnv_sub(xn, tail), tail);
