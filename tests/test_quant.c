@@ -21,6 +21,12 @@ static uint64_t rnd(void) {
 }
 static float urand(float lo, float hi) { return lo + (hi - lo) * (float)((rnd() >> 40) / 16777216.0); }
 
+/* torch's 127 / absmax: reciprocal, then times 127 */
+static float act_s(float absmax) {
+    volatile float inv = 1.0f / absmax;
+    return inv * 127.0f;
+}
+
 static uint32_t fbits(float f) {
     uint32_t b;
     memcpy(&b, &f, 4);
@@ -249,12 +255,12 @@ static void test_activations_hand(void) {
     /* all zero: the floor 127 / 1e-5, codes 0 */
     const float z[3] = {0};
     CHECK_OK(bn_quantize_activations_f32(z, 3, q, &s));
-    CHECK(fbits(s) == fbits(127.0f / 1e-5f));
+    CHECK(fbits(s) == fbits(act_s(1e-5f)));
     CHECK(q[0] == 0 && q[1] == 0 && q[2] == 0);
     /* below the floor: the scale stays 127 / 1e-5 */
     const float t[] = {5e-6f, -1e-6f};
     CHECK_OK(bn_quantize_activations_f32(t, 2, q, &s));
-    CHECK(fbits(s) == fbits(127.0f / 1e-5f));
+    CHECK(fbits(s) == fbits(act_s(1e-5f)));
     CHECK(q[0] == ref_round_clamp(5e-6f * s, -128, 127) && q[1] == ref_round_clamp(-1e-6f * s, -128, 127));
     /* NaN ignored by the max, quantized to 0 */
     const float xn[] = {NAN, 127.0f, -1.5f};
@@ -267,7 +273,7 @@ static void test_activations_hand(void) {
           q[6] == 127);
     /* k == 0 */
     CHECK_OK(bn_quantize_activations_f32(NULL, 0, NULL, &s));
-    CHECK(fbits(s) == fbits(127.0f / 1e-5f));
+    CHECK(fbits(s) == fbits(act_s(1e-5f)));
     /* dequantize: q / s */
     const int8_t dq[] = {127, -64, 3, 0};
     const float dsc[] = {31.75f, 3.0f};
@@ -294,7 +300,7 @@ static void test_activations_random(void) {
         bad += memcmp(q1, q + r * K, K) != 0 || fbits(s1) != fbits(s[r]);
         float mx = 0;
         for (int i = 0; i < K; i++) mx = fmaxf(mx, fabsf(x[r * LD + i]));
-        float sr = 127.0f / mx;
+        float sr = act_s(mx);
         bad += fbits(sr) != fbits(s[r]);
         for (int i = 0; i < K; i++) {
             bad += q[r * K + i] != ref_round_clamp(x[r * LD + i] * sr, -128.0f, 127.0f);
@@ -306,6 +312,37 @@ static void test_activations_random(void) {
     free(x);
     free(q);
     free(q1);
+}
+
+/* torch's ActQuant on two rows where its scale (reciprocal(absmax) * 127)
+ * is not the correctly rounded 127 / absmax (make_quant_fixtures.py --torch). */
+static void test_activations_torch(void) {
+    const int ks[] = {2560, 2048};
+    for (int c = 0; c < 2; c++) {
+        char f[64];
+        size_t sx, sq, ss;
+        snprintf(f, sizeof f, "torch_act%d.f32", c);
+        float *x = read_file(f, &sx);
+        snprintf(f, sizeof f, "torch_act%d.q.i8", c);
+        int8_t *qt = read_file(f, &sq);
+        snprintf(f, sizeof f, "torch_act%d.s.f32", c);
+        float *st = read_file(f, &ss);
+        CHECK(x && qt && st);
+        if (x && qt && st) {
+            int k = ks[c];
+            CHECK(sx == sizeof(float) * (size_t)k && sq == (size_t)k && ss == 4);
+            int8_t *q = malloc((size_t)k);
+            float s;
+            CHECK_OK(bn_quantize_activations_f32(x, k, q, &s));
+            CHECK(fbits(s) == fbits(st[0]));
+            CHECK(fbits(s) != fbits(127.0f / bni_quant_absmax_f32(x, k)));
+            CHECK(memcmp(q, qt, (size_t)k) == 0);
+            free(q);
+        }
+        free(x);
+        free(qt);
+        free(st);
+    }
 }
 
 /* ---- tensors --------------------------------------------------------------- */
@@ -361,7 +398,7 @@ static void test_tensors(void) {
     if (q && s) {
         CHECK(bn_tensor_dim(s, 0) == 2 && bn_tensor_dim(s, 1) == 1);
         const float *sv = (const float *)bn_tensor_data(s);
-        CHECK(sv[0] == 127.0f / 1.5f && sv[1] == 63.5f);
+        CHECK(sv[0] == act_s(1.5f) && sv[0] != 127.0f / 1.5f && sv[1] == 63.5f);
         const int8_t *qv = (const int8_t *)bn_tensor_data(q);
         CHECK(qv[4] == 127 && qv[6] == -127);
         CHECK_OK(bn_dequantize_activations(q, s, &d));
@@ -489,6 +526,7 @@ int main(void) {
     test_weights_fixture();
     test_activations_hand();
     test_activations_random();
+    test_activations_torch();
     test_tensors();
     test_metrics();
     bn_ctx_free(g_ctx);

@@ -23,14 +23,19 @@ and for ggml's own absmax quantization with a different scale per block:
                                      values as the TQ1_0 ones)
 HF-only cases (n not a multiple of 4) get NAME.q.i8 and NAME.hf.
 
-usage: make_quant_fixtures.py [--out tests/data/quant]
+With --torch (needs torch; run where it is installed) it writes instead what torch
+computes for transformers' ActQuant on two rows where torch's scale, which it
+evaluates as `reciprocal(absmax) * 127`, differs from the correctly rounded 127 / absmax:
+  torch_actI.f32 (float32 [k]), torch_actI.q.i8 (int8 [k]), torch_actI.s.f32 (float32 [1])
+and torch_weights.txt, the number of ternary codes where WeightQuant and our rule differ
+on three random bf16 matrices (expected 0; informational).
+
+usage: make_quant_fixtures.py [--out tests/data/quant] [--torch]
 """
 import argparse
 import os
 
 import numpy as np
-from gguf import GGMLQuantizationType
-from gguf.quants import dequantize, quantize
 
 
 def absmean_ternary(w):
@@ -70,11 +75,44 @@ def write(out, name, arr):
         f.write(np.ascontiguousarray(arr).tobytes())
 
 
+def torch_fixtures(out):
+    import torch
+    g = torch.Generator().manual_seed(7)
+    picks = {(0, 4): 0, (2, 5): 1}  # (case, row) -> fixture index: rows whose scales differ
+    lines = []
+    for i, (n, k, std) in enumerate([(640, 2560, 0.02), (256, 6912, 0.013), (1024, 2048, 1.0)]):
+        x = (torch.randn(n, k, generator=g) * std).to(torch.bfloat16).float().contiguous()
+        s = 1.0 / x.abs().mean().clamp_(min=1e-5)  # WeightQuant
+        q = (x * s).round().clamp(-1, 1).to(torch.int8).numpy()
+        ours, _ = absmean_ternary(x.numpy())
+        lines.append(f"{n}x{k} std {std}: {int((ours != q).sum())} codes differ\n")
+        a = torch.randn(8, k, generator=g) * 3
+        sa = 127 / a.abs().max(dim=-1, keepdim=True).values.clamp_(min=1e-5)  # ActQuant
+        qa = (a * sa).round().clamp(-128, 127).to(torch.int8)
+        for r in range(8):
+            if (i, r) in picks:
+                j = picks[(i, r)]
+                mx = np.float32(a[r].abs().max().item())
+                assert np.float32(127) / mx != np.float32(sa[r, 0].item())
+                write(out, f"torch_act{j}.f32", a[r].numpy())
+                write(out, f"torch_act{j}.q.i8", qa[r].numpy())
+                write(out, f"torch_act{j}.s.f32", sa[r].float().numpy())
+    with open(os.path.join(out, "torch_weights.txt"), "w") as f:
+        f.write(f"torch {torch.__version__}\n" + "".join(lines))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "tests", "data", "quant"))
+    ap.add_argument("--torch", action="store_true")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
+    if a.torch:
+        torch_fixtures(a.out)
+        print("torch fixtures written to", os.path.normpath(a.out))
+        return
+    from gguf import GGMLQuantizationType
+    from gguf.quants import dequantize, quantize
     rng = np.random.default_rng(20240605)
 
     for name, n, k, zero_block in (("m2x256", 2, 256, False), ("m3x512", 3, 512, True)):

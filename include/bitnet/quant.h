@@ -11,6 +11,7 @@
  *   `w = clamp(round_half_even(W * s), -1, 1)`, `scale = 1 / s`
  *   (so `w * scale` equals transformers' `w / s` exactly);
  * - activations, absmax per row (token): `s = 127 / max(max|x|, 1e-5)`,
+ *   evaluated as torch does, `127 * (1 / max(...))`,
  *   `q = clamp(round_half_even(x * s), -128, 127)`, dequantized as `q / s`.
  *
  * Rounding is to nearest, ties to even (as `torch.round` and `rintf` in the
@@ -94,11 +95,12 @@ BN_API bn_status bn_dequantize_weights_f32(const int8_t *q, int64_t numel, const
 /**
  * @brief Per-token absmax int8 quantization of one row of @p k activations.
  *
- * `s = 127.0f / max(max|x|, 1e-5)` and `q = clamp(rint(x * s), -128, 127)`.
+ * `s = (1.0f / max(max|x|, 1e-5)) * 127.0f` (torch's rounding of
+ * `127 / absmax`) and `q = clamp(rint(x * s), -128, 127)`.
  * With this scale |x * s| <= 127 up to rounding, so -128 is not produced;
  * bn_quantize_i8_f32() with a caller's scale saturates.
  * @param x @p k values.
- * @param k row length, >= 0 (k == 0 gives s = 127 / 1e-5).
+ * @param k row length, >= 0 (k == 0 gives s = 127 * (1 / 1e-5)).
  * @param[out] q @p k codes.
  * @param[out] scale the quantization scale s (dequantize with `q / s`; a
  *             BitLinear output is `(W_q . x_q) * w_scale / s`).

@@ -33,10 +33,14 @@ static inline int bni_quant_round_clamp(float v, float lo, float hi) {
     return (int)c;
 }
 
-/* Activation scale s = 127 / max(absmax, 1e-5) in f32 (transformers'
- * `127 / x.abs().max().clamp_(min=1e-5)`). absmax must not be NaN. */
+/* Activation scale s = 127 * (1 / max(absmax, 1e-5)) in f32: transformers
+ * writes `127 / x.abs().max().clamp_(min=1e-5)`, and torch evaluates a
+ * scalar divided by a tensor as `tensor.reciprocal() * scalar`, which is not
+ * always the correctly rounded 127 / absmax (checked against torch 2.11).
+ * absmax must not be NaN. */
 static inline float bni_quant_act_scale(float absmax) {
-    return 127.0f / (absmax > BN_QUANT_EPS ? absmax : BN_QUANT_EPS);
+    float inv = 1.0f / (absmax > BN_QUANT_EPS ? absmax : BN_QUANT_EPS);
+    return inv * 127.0f;
 }
 
 /* Largest |x[i]| over n values, NaN ignored (0 for n == 0 or all NaN). */
