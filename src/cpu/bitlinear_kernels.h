@@ -18,8 +18,9 @@
  * Overflow (int32, K <= Kp <= 2^20): |w + 1| <= 2 and |q| <= 128, so
  * |acc| <= 2 * 128 * 2^20 = 2^28 and |sum q| <= 2^27; acc - sum q lies in
  * [-2^28 - 2^27, 2^28 + 2^27] subset of int32. The i16 intermediates of the
- * AVX2 and no-dotprod NEON kernels are bounded where they are formed
- * (see those files). */
+ * AVX2 and no-dotprod NEON kernels, and the AVX-512 GEMV's scaled partial
+ * sums (|.| <= 2^30), are bounded where they are formed (see those files).
+ * tests/test_bitlinear.c runs the extremes at K = 2^20. */
 #ifndef BITNET_CPU_BITLINEAR_KERNELS_H
 #define BITNET_CPU_BITLINEAR_KERNELS_H
 
