@@ -515,6 +515,59 @@ static void test_metrics(void) {
     free(q);
 }
 
+/* Out-of-memory walk: fail the n-th allocation for n = 1, 2, ... over the
+ * tensor-level functions and bn_quant_convert; every failure is reported
+ * as out of memory and leaves no pool block behind. */
+static void test_oom(void) {
+    int64_t shape[2] = {4, 256};
+    bn_tensor *w = NULL, *wt = NULL;
+    CHECK_OK(bn_tensor_randn(g_ctx, BN_DTYPE_BF16, 2, shape, 0.0, 0.02, &w));
+    CHECK_OK(bn_tensor_transpose(w, 0, 1, &wt));
+    int8_t v[4 * 256];
+    for (int i = 0; i < 4 * 256; i++) v[i] = (int8_t)(i % 3 - 1);
+    float sc = 0.5f;
+    uint8_t tq[4 * 66], i2[4 * 64 + 32];
+    CHECK_OK(bn_quant_pack(BN_QUANT_TQ2_0, 4, 256, v, &sc, 1024, tq, sizeof tq));
+    bn_pool_stats st;
+    bn_pool_get_stats(bn_ctx_pool(g_ctx), &st);
+    size_t baseline = st.live_blocks;
+    int runs = 0, bad = 0, leaks = 0;
+    long n;
+    for (n = 1; n < 1000; n++) {
+        int failed = 0;
+        bn_debug_fail_nth_alloc(n);
+        bn_tensor *q = NULL, *s = NULL, *d = NULL, *q2 = NULL, *s2 = NULL;
+        bn_status r[5];
+        r[0] = bn_quantize_weights(wt, BN_QUANT_PER_ROW, &q, &s);
+        r[1] = r[0] ? r[0] : bn_dequantize_weights(q, s, &d);
+        r[2] = bn_quantize_activations(wt, &q2, &s2);
+        bn_quant_metrics m;
+        r[3] = bn_quant_error(w, w, &m);
+        r[4] = bn_quant_convert(BN_QUANT_TQ2_0, tq, sizeof tq, BN_QUANT_I2_S, i2, sizeof i2, 4, 256, NULL);
+        bn_debug_fail_nth_alloc(0);
+        for (int i = 0; i < 5; i++) {
+            if (r[i] != BN_OK) failed = 1;
+            if (r[i] != BN_OK && r[i] != BN_ERR_OUT_OF_MEMORY) bad++;
+        }
+        if ((r[0] != BN_OK) != (q == NULL)) bad++;
+        if ((r[2] != BN_OK) != (q2 == NULL)) bad++;
+        bn_tensor_free(q);
+        bn_tensor_free(s);
+        bn_tensor_free(d);
+        bn_tensor_free(q2);
+        bn_tensor_free(s2);
+        bn_pool_get_stats(bn_ctx_pool(g_ctx), &st);
+        leaks += st.live_blocks != baseline;
+        runs++;
+        if (!failed) break;
+    }
+    CHECK(runs > 5 && n < 1000);
+    CHECK(bad == 0);
+    CHECK(leaks == 0);
+    bn_tensor_free(wt);
+    bn_tensor_free(w);
+}
+
 int main(void) {
     bn_ctx_options o;
     bn_ctx_options_default(&o);
@@ -529,6 +582,7 @@ int main(void) {
     test_activations_torch();
     test_tensors();
     test_metrics();
+    test_oom();
     bn_ctx_free(g_ctx);
     return bt_summary("test_quant");
 }
