@@ -99,7 +99,8 @@ int bni_la_nonfinite(bn_dtype work, const void *p, int64_t m, int64_t n, int64_t
 }
 
 /* dst[j * ld + i] = src[i * sm + j] for an m x n block of one element type
- * (T): a transpose in 16 x 16 tiles. */
+ * (T): a transpose in 16 x 16 tiles, writing runs of 16 consecutive
+ * elements (strided loads are cheaper than strided stores). */
 #define LA_TILE 16
 #define LA_TRANSPOSE(T, src, sm, dst, ld, m, n)                                                  \
     do {                                                                                         \
@@ -107,13 +108,15 @@ int bni_la_nonfinite(bn_dtype work, const void *p, int64_t m, int64_t n, int64_t
             for (int64_t j0 = 0; j0 < (n); j0 += LA_TILE) {                                      \
                 int64_t i1 = i0 + LA_TILE < (m) ? i0 + LA_TILE : (m);                            \
                 int64_t j1 = j0 + LA_TILE < (n) ? j0 + LA_TILE : (n);                            \
-                for (int64_t i = i0; i < i1; i++)                                                \
-                    for (int64_t j = j0; j < j1; j++) (dst)[j * (ld) + i] = (src)[i * (sm) + j]; \
+                for (int64_t j = j0; j < j1; j++)                                                \
+                    for (int64_t i = i0; i < i1; i++) (dst)[j * (ld) + i] = (src)[i * (sm) + j]; \
             }                                                                                    \
     } while (0)
 
-bn_status bni_la_load(const char *fn, const char *what, const bn_tensor *t, int64_t off, int64_t m, int64_t n,
-                      int64_t sm, int64_t sn, bn_dtype work, void *dst, int64_t ld, int64_t batch) {
+/* Load as bni_la_load; `transposed` only swaps row and column in the message
+ * (bni_la_load_t loads the transpose by swapping the sizes and strides). */
+static bn_status load(const char *fn, const char *what, const bn_tensor *t, int64_t off, int64_t m, int64_t n,
+                      int64_t sm, int64_t sn, bn_dtype work, void *dst, int64_t ld, int64_t batch, int transposed) {
     size_t es = bni_dtype_size(t->dtype), ws = bni_dtype_size(work);
     bni_cvt_fn cvt = bni_cvt_get(t->dtype, work);
     const char *base = bni_la_ptr(t) + off * (int64_t)es;
@@ -124,8 +127,9 @@ bn_status bni_la_load(const char *fn, const char *what, const bn_tensor *t, int6
     }
     /* Blocks of LA_ROWS rows: a row-major source is then read a few cache
      * lines at a time rather than one line per element of a long column. */
-    for (int64_t i0 = 0; i0 < m; i0 += LA_ROWS) {
-        int64_t r = m - i0 < LA_ROWS ? m - i0 : LA_ROWS;
+    int64_t rows = sm == 1 ? m : LA_ROWS; /* contiguous columns: whole */
+    for (int64_t i0 = 0; i0 < m; i0 += rows) {
+        int64_t r = m - i0 < rows ? m - i0 : rows;
         for (int64_t j = 0; j < n; j++)
             cvt(base + (i0 * sm + j * sn) * (int64_t)es, (ptrdiff_t)(sm * (int64_t)es),
                 (char *)dst + (size_t)(j * ld + i0) * ws, (ptrdiff_t)ws, (size_t)r);
@@ -139,9 +143,20 @@ check:
             return bni_error(BN_ERR_INVALID_ARGUMENT,
                              "%s: %s has %s at row %" PRId64 ", column %" PRId64 " of batch matrix %" PRId64
                              "; LAPACK needs finite input",
-                             fn, what, isnan(v) ? "NaN" : "an infinity", i, j, batch);
+                             fn, what, isnan(v) ? "NaN" : "an infinity", transposed ? j : i, transposed ? i : j,
+                             batch);
         }
     return BN_OK;
+}
+
+bn_status bni_la_load(const char *fn, const char *what, const bn_tensor *t, int64_t off, int64_t m, int64_t n,
+                      int64_t sm, int64_t sn, bn_dtype work, void *dst, int64_t ld, int64_t batch) {
+    return load(fn, what, t, off, m, n, sm, sn, work, dst, ld, batch, 0);
+}
+
+bn_status bni_la_load_t(const char *fn, const char *what, const bn_tensor *t, int64_t off, int64_t m, int64_t n,
+                        int64_t sm, int64_t sn, bn_dtype work, void *dst, int64_t ld, int64_t batch) {
+    return load(fn, what, t, off, n, m, sn, sm, work, dst, ld, batch, 1);
 }
 
 void bni_la_store(bn_tensor *t, int64_t off, int64_t m, int64_t n, int64_t sm, int64_t sn, bn_dtype work,
@@ -154,8 +169,9 @@ void bni_la_store(bn_tensor *t, int64_t off, int64_t m, int64_t n, int64_t sm, i
         else LA_TRANSPOSE(float, (const float *)src, ld, (float *)base, sm, n, m);
         return;
     }
-    for (int64_t i0 = 0; i0 < m; i0 += LA_ROWS) {
-        int64_t r = m - i0 < LA_ROWS ? m - i0 : LA_ROWS;
+    int64_t rows = sm == 1 ? m : LA_ROWS;
+    for (int64_t i0 = 0; i0 < m; i0 += rows) {
+        int64_t r = m - i0 < rows ? m - i0 : rows;
         for (int64_t j = 0; j < n; j++)
             cvt((const char *)src + (size_t)(j * ld + i0) * ws, (ptrdiff_t)ws, base + (i0 * sm + j * sn) * (int64_t)es,
                 (ptrdiff_t)(sm * (int64_t)es), (size_t)r);

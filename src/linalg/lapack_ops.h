@@ -59,6 +59,15 @@ static int64_t la_max1(int64_t v) { return v > 1 ? v : 1; }
 static int64_t la_min(int64_t a, int64_t b) { return a < b ? a : b; }
 static int64_t la_max(int64_t a, int64_t b) { return a > b ? a : b; }
 
+/* Leading dimension of a scratch matrix with v rows: padded by a cache line
+ * when its column stride would be a multiple of 1 KiB, so that the
+ * transposing copies do not keep hitting the same cache sets. */
+static int64_t la_ld(int64_t v) {
+    int64_t ld = la_max1(v);
+    if (ld >= 64 && (ld * (int64_t)sizeof(REAL)) % 1024 == 0) ld += 64 / (int64_t)sizeof(REAL);
+    return ld;
+}
+
 /* Workspace size from a query result (padded: single precision cannot hold
  * every large integer exactly). */
 static lapack_int lwork_of(REAL q) {
@@ -76,8 +85,9 @@ static void put1(bn_tensor *t, int64_t off, REAL v) { bni_la_store(t, off, 1, 1,
 
 /* ---- SVD ---------------------------------------------------------------- */
 
-/* One gesdd call on the column-major m x n matrix a (lda = max(1, m)). */
-static bn_status gesdd(const char *fn, la_bufs *bufs, char jobz, int64_t m, int64_t n, REAL *a, REAL *s, REAL *u,
+/* One gesdd call on the column-major m x n matrix a. */
+static bn_status gesdd(const char *fn, la_bufs *bufs, char jobz, int64_t m, int64_t n, REAL *a, int64_t lda, REAL *s,
+                       REAL *u,
                        int64_t ldu, REAL *vt, int64_t ldvt, int64_t batch, REAL **work, lapack_int *lwork,
                        lapack_int **iwork) {
     lapack_int info;
@@ -86,14 +96,14 @@ static bn_status gesdd(const char *fn, la_bufs *bufs, char jobz, int64_t m, int6
         REAL q = 0;
         *iwork = bufs_get(bufs, fn, 8 * k, sizeof(lapack_int));
         if (!*iwork) return bn_last_status();
-        info = LAPACK(gesdd)(LAPACK_COL_MAJOR, jobz, (lapack_int)m, (lapack_int)n, a, (lapack_int)la_max1(m), s, u,
+        info = LAPACK(gesdd)(LAPACK_COL_MAJOR, jobz, (lapack_int)m, (lapack_int)n, a, (lapack_int)lda, s, u,
                              (lapack_int)ldu, vt, (lapack_int)ldvt, &q, -1, *iwork);
         if (info < 0) return bad_arg(fn, LPNAME("gesdd"), info);
         *lwork = lwork_of(q);
         *work = bufs_get(bufs, fn, *lwork, sizeof(REAL));
         if (!*work) return bn_last_status();
     }
-    info = LAPACK(gesdd)(LAPACK_COL_MAJOR, jobz, (lapack_int)m, (lapack_int)n, a, (lapack_int)la_max1(m), s, u,
+    info = LAPACK(gesdd)(LAPACK_COL_MAJOR, jobz, (lapack_int)m, (lapack_int)n, a, (lapack_int)lda, s, u,
                          (lapack_int)ldu, vt, (lapack_int)ldvt, *work, *lwork, *iwork);
     if (info < 0) return bad_arg(fn, LPNAME("gesdd"), info);
     if (info > 0)
@@ -109,7 +119,7 @@ bn_status FN(svd)(const char *fn, const bn_tensor *a, bn_svd_mode mode, bn_tenso
     int64_t count = bni_la_count(nb, a->shape);
     char jobz = mode == BN_SVD_FULL ? 'A' : mode == BN_SVD_THIN ? 'S' : 'N';
     int64_t ucols = mode == BN_SVD_FULL ? m : k, vrows = mode == BN_SVD_FULL ? n : k;
-    int64_t lda = la_max1(m), ldu = jobz == 'N' ? 1 : la_max1(m), ldvt = jobz == 'N' ? 1 : la_max1(vrows);
+    int64_t lda = la_ld(m), ldu = jobz == 'N' ? 1 : la_ld(m), ldvt = jobz == 'N' ? 1 : la_ld(vrows);
     la_bufs bufs = {{0}, 0};
     bn_status st = BN_OK;
     REAL *ab = bufs_get(&bufs, fn, lda * n, sizeof(REAL));
@@ -122,7 +132,7 @@ bn_status FN(svd)(const char *fn, const bn_tensor *a, bn_svd_mode mode, bn_tenso
     for (int64_t b = 0; b < count && st == BN_OK; b++) {
         int64_t off = bni_la_batch_offset(nb, a->shape, a->strides, b);
         st = bni_la_load(fn, "a", a, off, m, n, a->strides[nb], a->strides[nb + 1], WORK, ab, lda, b);
-        if (st == BN_OK) st = gesdd(fn, &bufs, jobz, m, n, ab, sb, ub, ldu, vb, ldvt, b, &work, &lwork, &iwork);
+        if (st == BN_OK) st = gesdd(fn, &bufs, jobz, m, n, ab, lda, sb, ub, ldu, vb, ldvt, b, &work, &lwork, &iwork);
         if (st != BN_OK) break;
         bni_la_store(s, b * k, k, 1, 1, 0, WORK, sb, la_max1(k));
         if (jobz != 'N') {
@@ -140,7 +150,7 @@ bn_status FN(svdfun)(const char *fn, const bn_tensor *a, int what, double tol, b
     int64_t m = a->shape[nb], n = a->shape[nb + 1], k = la_min(m, n);
     int64_t count = bni_la_count(nb, a->shape);
     char jobz = what == BNI_LA_PINV ? 'S' : 'N';
-    int64_t lda = la_max1(m), ldu = jobz == 'N' ? 1 : la_max1(m), ldvt = jobz == 'N' ? 1 : la_max1(k);
+    int64_t lda = la_ld(m), ldu = jobz == 'N' ? 1 : la_ld(m), ldvt = jobz == 'N' ? 1 : la_ld(k);
     la_bufs bufs = {{0}, 0};
     bn_status st = BN_OK;
     REAL *ab = bufs_get(&bufs, fn, lda * n, sizeof(REAL));
@@ -154,7 +164,7 @@ bn_status FN(svdfun)(const char *fn, const bn_tensor *a, int what, double tol, b
     for (int64_t b = 0; b < count && st == BN_OK; b++) {
         int64_t off = bni_la_batch_offset(nb, a->shape, a->strides, b);
         st = bni_la_load(fn, "a", a, off, m, n, a->strides[nb], a->strides[nb + 1], WORK, ab, lda, b);
-        if (st == BN_OK) st = gesdd(fn, &bufs, jobz, m, n, ab, sb, ub, ldu, vb, ldvt, b, &work, &lwork, &iwork);
+        if (st == BN_OK) st = gesdd(fn, &bufs, jobz, m, n, ab, lda, sb, ub, ldu, vb, ldvt, b, &work, &lwork, &iwork);
         if (st != BN_OK) break;
         double smax = k > 0 ? (double)sb[0] : 0.0;
         if (what == BNI_LA_RANK) {
@@ -190,7 +200,7 @@ bn_status FN(qr)(const char *fn, const bn_tensor *a, bn_qr_mode mode, bn_tensor 
     int64_t m = a->shape[nb], n = a->shape[nb + 1], k = la_min(m, n);
     int64_t count = bni_la_count(nb, a->shape);
     int64_t qcols = mode == BN_QR_COMPLETE ? m : k, rrows = mode == BN_QR_COMPLETE ? m : k;
-    int64_t lda = la_max1(m), cols = la_max(n, qcols);
+    int64_t lda = la_ld(m), cols = la_max(n, qcols);
     la_bufs bufs = {{0}, 0};
     bn_status st = BN_OK;
     REAL *ab = bufs_get(&bufs, fn, lda * cols, sizeof(REAL));
@@ -238,18 +248,23 @@ bn_status FN(qr)(const char *fn, const bn_tensor *a, bn_qr_mode mode, bn_tensor 
 
 bn_status FN(cholesky)(const char *fn, const bn_tensor *a, bn_uplo uplo, bn_tensor *out) {
     int nb = a->ndim - 2;
-    int64_t n = a->shape[nb], lda = la_max1(n);
+    int64_t n = a->shape[nb], lda = la_ld(n);
     int64_t count = bni_la_count(nb, a->shape);
     la_bufs bufs = {{0}, 0};
     bn_status st = BN_OK;
     REAL *ab = bufs_get(&bufs, fn, lda * n, sizeof(REAL));
     if (!ab) st = bn_last_status();
-    char ul = uplo == BN_UPPER ? 'U' : 'L';
+    /* Always OpenBLAS's faster lower-triangle potrf: for the upper factor,
+     * work on B = Aᵀ (copied without a transpose from a row-major A), whose
+     * lower triangle is A's upper one; B = L Lᵀ gives A = Uᵀ U with U = Lᵀ,
+     * stored back transposed. */
+    int tr = uplo == BN_UPPER;
     for (int64_t b = 0; b < count && st == BN_OK; b++) {
         int64_t off = bni_la_batch_offset(nb, a->shape, a->strides, b);
-        st = bni_la_load(fn, "a", a, off, n, n, a->strides[nb], a->strides[nb + 1], WORK, ab, lda, b);
+        st = (tr ? bni_la_load_t : bni_la_load)(fn, "a", a, off, n, n, a->strides[nb], a->strides[nb + 1], WORK, ab,
+                                                lda, b);
         if (st != BN_OK) break;
-        lapack_int info = LAPACK(potrf)(LAPACK_COL_MAJOR, ul, (lapack_int)n, ab, (lapack_int)lda);
+        lapack_int info = LAPACK(potrf)(LAPACK_COL_MAJOR, 'L', (lapack_int)n, ab, (lapack_int)lda);
         if (info < 0) {
             st = bad_arg(fn, LPNAME("potrf"), info);
             break;
@@ -261,11 +276,9 @@ bn_status FN(cholesky)(const char *fn, const bn_tensor *a, bn_uplo uplo, bn_tens
                            fn, b, (int)info, LPNAME("potrf"), (int)info);
             break;
         }
-        for (int64_t j = 0; j < n; j++) { /* zero the other triangle */
-            if (uplo == BN_UPPER) memset(ab + j * lda + j + 1, 0, sizeof(REAL) * (size_t)(n - 1 - j));
-            else memset(ab + j * lda, 0, sizeof(REAL) * (size_t)j);
-        }
-        bni_la_store(out, b * n * n, n, n, n, 1, WORK, ab, lda);
+        for (int64_t j = 0; j < n; j++) memset(ab + j * lda, 0, sizeof(REAL) * (size_t)j); /* L's upper part */
+        if (tr) bni_la_store(out, b * n * n, n, n, 1, n, WORK, ab, lda); /* Lᵀ */
+        else bni_la_store(out, b * n * n, n, n, n, 1, WORK, ab, lda);
     }
     bufs_free(&bufs);
     return st;
@@ -273,9 +286,11 @@ bn_status FN(cholesky)(const char *fn, const bn_tensor *a, bn_uplo uplo, bn_tens
 
 bn_status FN(eigh)(const char *fn, const bn_tensor *a, bn_uplo uplo, bn_tensor *w, bn_tensor *v) {
     int nb = a->ndim - 2;
-    int64_t n = a->shape[nb], lda = la_max1(n);
+    int64_t n = a->shape[nb], lda = la_ld(n);
     int64_t count = bni_la_count(nb, a->shape);
-    char jobz = v ? 'V' : 'N', ul = uplo == BN_UPPER ? 'U' : 'L';
+    /* Symmetric: work on Aᵀ (copied without a transpose from a row-major A)
+     * with the other triangle, which holds the same values. */
+    char jobz = v ? 'V' : 'N', ul = uplo == BN_UPPER ? 'L' : 'U';
     la_bufs bufs = {{0}, 0};
     bn_status st = BN_OK;
     REAL *ab = bufs_get(&bufs, fn, lda * n, sizeof(REAL));
@@ -295,7 +310,7 @@ bn_status FN(eigh)(const char *fn, const bn_tensor *a, bn_uplo uplo, bn_tensor *
     }
     for (int64_t b = 0; b < count && st == BN_OK; b++) {
         int64_t off = bni_la_batch_offset(nb, a->shape, a->strides, b);
-        st = bni_la_load(fn, "a", a, off, n, n, a->strides[nb], a->strides[nb + 1], WORK, ab, lda, b);
+        st = bni_la_load_t(fn, "a", a, off, n, n, a->strides[nb], a->strides[nb + 1], WORK, ab, lda, b);
         if (st != BN_OK) break;
         info = LAPACK(syevd)(LAPACK_COL_MAJOR, jobz, ul, (lapack_int)n, ab, (lapack_int)lda, wb, work, lwork, iwork,
                              liwork);
@@ -318,7 +333,7 @@ bn_status FN(eigh)(const char *fn, const bn_tensor *a, bn_uplo uplo, bn_tensor *
 
 bn_status FN(eig)(const char *fn, const bn_tensor *a, bn_tensor *w, bn_tensor *v) {
     int nb = a->ndim - 2;
-    int64_t n = a->shape[nb], lda = la_max1(n);
+    int64_t n = a->shape[nb], lda = la_ld(n);
     int64_t count = bni_la_count(nb, a->shape);
     char jobvr = v ? 'V' : 'N';
     int64_t ldvr = v ? lda : 1;
@@ -394,7 +409,7 @@ bn_status FN(eig)(const char *fn, const bn_tensor *a, bn_tensor *w, bn_tensor *v
 bn_status FN(solve)(const char *fn, const bn_tensor *a, const bn_tensor *b, int vec, int nb, const int64_t *bshape,
                     bn_tensor *x) {
     int anb = a->ndim - 2, bnb = vec ? 0 : b->ndim - 2;
-    int64_t n = a->shape[anb], k = vec ? 1 : b->shape[bnb + 1], lda = la_max1(n);
+    int64_t n = a->shape[anb], k = vec ? 1 : b->shape[bnb + 1], lda = la_ld(n);
     int64_t count = bni_la_count(nb, bshape);
     int64_t astr[BN_MAX_DIMS], bstr[BN_MAX_DIMS];
     bni_la_batch_strides(a, anb, nb, bshape, astr);
@@ -439,7 +454,7 @@ bn_status FN(lstsq)(const char *fn, const bn_tensor *a, const bn_tensor *b, int 
                     double rcond, bn_tensor *x) {
     int anb = a->ndim - 2, bnb = vec ? 0 : b->ndim - 2;
     int64_t m = a->shape[anb], n = a->shape[anb + 1], k = vec ? 1 : b->shape[bnb + 1];
-    int64_t lda = la_max1(m), ldb = la_max1(la_max(m, n)), mn = la_min(m, n);
+    int64_t lda = la_ld(m), ldb = la_ld(la_max(m, n)), mn = la_min(m, n);
     int64_t count = bni_la_count(nb, bshape);
     int64_t astr[BN_MAX_DIMS], bstr[BN_MAX_DIMS];
     bni_la_batch_strides(a, anb, nb, bshape, astr);
@@ -493,7 +508,7 @@ bn_status FN(lstsq)(const char *fn, const bn_tensor *a, const bn_tensor *b, int 
 
 bn_status FN(inv)(const char *fn, const bn_tensor *a, bn_tensor *out) {
     int nb = a->ndim - 2;
-    int64_t n = a->shape[nb], lda = la_max1(n);
+    int64_t n = a->shape[nb], lda = la_ld(n);
     int64_t count = bni_la_count(nb, a->shape);
     la_bufs bufs = {{0}, 0};
     bn_status st = BN_OK;
@@ -534,16 +549,16 @@ bn_status FN(inv)(const char *fn, const bn_tensor *a, bn_tensor *out) {
 /* det (when det is not NULL) and/or sign and log|det| from getrf. */
 bn_status FN(slogdet)(const char *fn, const bn_tensor *a, bn_tensor *det, bn_tensor *sign, bn_tensor *logabs) {
     int nb = a->ndim - 2;
-    int64_t n = a->shape[nb], lda = la_max1(n);
+    int64_t n = a->shape[nb], lda = la_ld(n);
     int64_t count = bni_la_count(nb, a->shape);
     la_bufs bufs = {{0}, 0};
     bn_status st = BN_OK;
     REAL *ab = bufs_get(&bufs, fn, lda * n, sizeof(REAL));
     lapack_int *ipiv = ab ? bufs_get(&bufs, fn, n, sizeof(lapack_int)) : NULL;
     if (!ipiv) st = bn_last_status();
-    for (int64_t b = 0; b < count && st == BN_OK; b++) {
+    for (int64_t b = 0; b < count && st == BN_OK; b++) { /* det(Aᵀ) = det(A): no transpose */
         int64_t off = bni_la_batch_offset(nb, a->shape, a->strides, b);
-        st = bni_la_load(fn, "a", a, off, n, n, a->strides[nb], a->strides[nb + 1], WORK, ab, lda, b);
+        st = bni_la_load_t(fn, "a", a, off, n, n, a->strides[nb], a->strides[nb + 1], WORK, ab, lda, b);
         if (st != BN_OK) break;
         lapack_int info = LAPACK(getrf)(LAPACK_COL_MAJOR, (lapack_int)n, (lapack_int)n, ab, (lapack_int)lda, ipiv);
         if (info < 0) {

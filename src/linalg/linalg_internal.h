@@ -57,6 +57,13 @@ bn_status bni_la_check_int(const char *fn, int64_t v);
 bn_status bni_la_load(const char *fn, const char *what, const bn_tensor *t, int64_t off, int64_t m, int64_t n,
                       int64_t sm, int64_t sn, bn_dtype work, void *dst, int64_t ld, int64_t batch);
 
+/* The same for the transpose: dst (column-major, n x m) holds Aᵀ, so a
+ * row-major A is copied row by row without a transpose. For functions
+ * that can work on Aᵀ (Cholesky, eigh and det of symmetric or transposed
+ * problems). Messages still name A's row and column. */
+bn_status bni_la_load_t(const char *fn, const char *what, const bn_tensor *t, int64_t off, int64_t m, int64_t n,
+                        int64_t sm, int64_t sn, bn_dtype work, void *dst, int64_t ld, int64_t batch);
+
 /* Store the m x n column-major matrix src (ld, dtype work) into t at element
  * offset off with row stride sm and column stride sn, converting. */
 void bni_la_store(bn_tensor *t, int64_t off, int64_t m, int64_t n, int64_t sm, int64_t sn, bn_dtype work,
