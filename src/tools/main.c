@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cmd_bench.h"
 #include "cmd_tokenize.h"
 
 /* One row per sub-command; see cli.h for how to add one. */
@@ -14,6 +15,7 @@ const cli_command cli_commands[] = {
      "  -h, --help  this text\n"
      "\nenvironment: BITNET_NUM_THREADS, BITNET_ISA, BITNET_DEVICE (see the README)\n",
      cmd_info},
+    {"bench", BN_CLI_BENCH_SUMMARY, BN_CLI_BENCH_USAGE, BN_CLI_BENCH_DETAILS, bn_cli_cmd_bench},
     {"tokenize", BN_CLI_TOKENIZE_SUMMARY, BN_CLI_TOKENIZE_USAGE, BN_CLI_TOKENIZE_DETAILS, bn_cli_cmd_tokenize},
     {NULL, NULL, NULL, NULL, NULL},
 };

@@ -1,0 +1,12 @@
+/* The element-wise ops benchmark, shared by bench/bench_ops and
+ * `bitnet bench ops`: GB/s per op, size, thread count and ISA with the
+ * ratios to the scalar kernel and to memcpy, and the dispatch overhead of
+ * bn_add_into. */
+#ifndef BITNET_BENCH_OPS_RUNNER_H
+#define BITNET_BENCH_OPS_RUNNER_H
+
+/* argv[0] is the program or command name; accepts the harness flags plus
+ * --quick (1K and 1M only) and --max-n N. Returns the exit code. */
+int bnb_ops_main(int argc, char **argv);
+
+#endif
