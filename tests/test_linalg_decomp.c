@@ -16,7 +16,8 @@
  * and are checked only when C n κ u < 1 (otherwise the result is noise and
  * only the residual ‖Ax − b‖ / (‖A‖‖x‖ + ‖b‖) <= C n u is required).
  * The determinant reference is the product of the pivots of this file's
- * own f64 LU with partial pivoting (lu_det). */
+ * own f64 LU with partial pivoting (lu_det). A few results are also compared
+ * with NumPy's (test_numpy, fixtures from tools/make_linalg_fixtures.py). */
 #include <float.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -733,6 +734,240 @@ static void test_exact(void) {
     for (size_t k = 0; k < sizeof all / sizeof all[0]; k++) bn_tensor_free(all[k]);
 }
 
+/* ---- NumPy's results (tests/data/linalg/cases.txt) ----------------------
+ * Written by tools/make_linalg_fixtures.py; compared in f64 with the
+ * tolerances of the file comment, κ being the effective condition number
+ * s_max / s_rank (so rank-deficient inputs are judged on their range):
+ * singular values and eigh values are perfectly conditioned in absolute
+ * terms (|δs| <= ‖δA‖₂), so |s − s_np| <= C n u s_max; eigenvalues of the
+ * non-symmetric fixtures move by at most κ(V) ‖δA‖ (Bauer-Fike), and the
+ * eigenvector matrices of these fixtures have κ(V) < 20 (13.9 and 1.3), so
+ * |λ − λ_np| <= 20 C n u ‖A‖_F. */
+typedef struct fx_item {
+    char key[32];
+    int64_t count;
+    double *v;
+} fx_item;
+
+static const fx_item *fx_get(const fx_item *items, int n, const char *key) {
+    for (int i = 0; i < n; i++)
+        if (strcmp(items[i].key, key) == 0) return &items[i];
+    return NULL;
+}
+
+static double rel_err(const double *x, const double *ref, int64_t count) {
+    double r = fro(ref, count);
+    return fro_diff(x, ref, count) / (r > 0 ? r : 1);
+}
+
+static int cmp_complex(const void *pa, const void *pb) {
+    const double *a = pa, *b = pb;
+    if (a[0] != b[0]) return a[0] < b[0] ? -1 : 1;
+    return (a[1] > b[1]) - (a[1] < b[1]);
+}
+
+static void fx_check(const char *name, int64_t m, int64_t n, const fx_item *it, int nit) {
+    const fx_item *A = fx_get(it, nit, "a"), *sv = fx_get(it, nit, "svdvals"), *rank = fx_get(it, nit, "rank");
+    if (!A || A->count != m * n || !sv || !rank) {
+        bt_fail(__FILE__, __LINE__, name);
+        return;
+    }
+    double u = DBL_EPSILON, nn = (double)(m > n ? m : n), smax = sv->count ? sv->v[0] : 0;
+    int64_t r = (int64_t)rank->v[0];
+    double kappa = r > 0 ? smax / sv->v[r - 1] : 1, tk = C_TOL * nn * kappa * u;
+    int trust = tk < 1, full = r == (m < n ? m : n);
+    int64_t sh[2] = {m, n};
+    bn_tensor *a = make(BN_DTYPE_F64, 2, sh, A->v), *t = NULL, *t2 = NULL;
+    char what[160];
+#define FX_NEAR(val, tol, label)                                      \
+    do {                                                              \
+        snprintf(what, sizeof what, "numpy %s: %s", name, label);     \
+        CHECK_TOL(val, tol, what);                                    \
+    } while (0)
+    /* singular values, rank, condition number */
+    CHECK_OK(bn_linalg_svd(a, BN_SVD_VALUES, NULL, &t, NULL));
+    if (t) {
+        double *s = read_all(t), e = 0;
+        for (int64_t i = 0; i < sv->count; i++) e = fmax(e, fabs(s[i] - sv->v[i]));
+        FX_NEAR(e, C_TOL * nn * u * smax, "svdvals");
+        free(s);
+    }
+    bn_tensor_free(t);
+    t = NULL;
+    CHECK_OK(bn_linalg_matrix_rank(a, -1, &t));
+    CHECK(t && *(int64_t *)bn_tensor_data(t) == r);
+    bn_tensor_free(t);
+    t = NULL;
+    const fx_item *it1 = fx_get(it, nit, "cond");
+    if (full && trust && it1) {
+        CHECK_OK(bn_linalg_cond(a, &t));
+        if (t) FX_NEAR(fabs(*(double *)bn_tensor_data(t) - it1->v[0]) / it1->v[0], tk, "cond");
+        bn_tensor_free(t);
+        t = NULL;
+    }
+    /* pinv and lstsq (minimum norm: rank-deficient included) */
+    if ((it1 = fx_get(it, nit, "pinv")) && trust) {
+        CHECK_OK(bn_linalg_pinv(a, -1, &t));
+        if (t) {
+            double *x = read_all(t);
+            FX_NEAR(rel_err(x, it1->v, it1->count), tk, "pinv");
+            free(x);
+        }
+        bn_tensor_free(t);
+        t = NULL;
+    }
+    const fx_item *lb = fx_get(it, nit, "lstsq_b"), *lx = fx_get(it, nit, "lstsq_x");
+    if (lb && lx && trust) {
+        int64_t bs[1] = {m};
+        bn_tensor *b = make(BN_DTYPE_F64, 1, bs, lb->v);
+        CHECK_OK(bn_linalg_lstsq(a, b, -1, &t));
+        if (t) {
+            double *x = read_all(t);
+            FX_NEAR(rel_err(x, lx->v, lx->count), tk, "lstsq");
+            free(x);
+        }
+        bn_tensor_free(t);
+        bn_tensor_free(b);
+        t = NULL;
+    }
+    if ((it1 = fx_get(it, nit, "qr_absr")) && trust && full) {
+        CHECK_OK(bn_linalg_qr(a, BN_QR_REDUCED, &t2, &t));
+        if (t) {
+            double *R = read_all(t);
+            for (int64_t i = 0; i < it1->count; i++) R[i] = fabs(R[i]);
+            FX_NEAR(rel_err(R, it1->v, it1->count), tk, "|R| of QR");
+            free(R);
+        }
+        bn_tensor_free(t);
+        bn_tensor_free(t2);
+        t = t2 = NULL;
+    }
+    if (m == n) {
+        if ((it1 = fx_get(it, nit, "det"))) {
+            CHECK_OK(bn_linalg_det(a, &t));
+            if (t && trust) FX_NEAR(fabs(*(double *)bn_tensor_data(t) - it1->v[0]) / fabs(it1->v[0]), tk, "det");
+            bn_tensor_free(t);
+            t = NULL;
+        }
+        if ((it1 = fx_get(it, nit, "slogdet")) && trust) {
+            CHECK_OK(bn_linalg_slogdet(a, &t, &t2));
+            if (t && t2) {
+                CHECK(*(double *)bn_tensor_data(t) == it1->v[0]);
+                FX_NEAR(fabs(*(double *)bn_tensor_data(t2) - it1->v[1]), tk, "logabsdet");
+            }
+            bn_tensor_free(t);
+            bn_tensor_free(t2);
+            t = t2 = NULL;
+        }
+        if ((it1 = fx_get(it, nit, "inv")) && trust) {
+            CHECK_OK(bn_linalg_inv(a, &t));
+            if (t) {
+                double *x = read_all(t);
+                FX_NEAR(rel_err(x, it1->v, it1->count), tk, "inv");
+                free(x);
+            }
+            bn_tensor_free(t);
+            t = NULL;
+        }
+        const fx_item *sb = fx_get(it, nit, "solve_b"), *sx = fx_get(it, nit, "solve_x");
+        if (sb && sx && trust) {
+            int64_t bs[1] = {n};
+            bn_tensor *b = make(BN_DTYPE_F64, 1, bs, sb->v);
+            CHECK_OK(bn_linalg_solve(a, b, &t));
+            if (t) {
+                double *x = read_all(t);
+                FX_NEAR(rel_err(x, sx->v, sx->count), tk, "solve");
+                free(x);
+            }
+            bn_tensor_free(t);
+            bn_tensor_free(b);
+            t = NULL;
+        }
+        if ((it1 = fx_get(it, nit, "eigvals"))) {
+            CHECK_OK(bn_linalg_eig(a, &t, NULL));
+            if (t) {
+                double *w = read_all(t);
+                qsort(w, (size_t)n, 2 * sizeof(double), cmp_complex);
+                double e = 0;
+                for (int64_t i = 0; i < 2 * n; i++) e = fmax(e, fabs(w[i] - it1->v[i]));
+                FX_NEAR(e, 20 * C_TOL * nn * u * fro(A->v, m * n), "eigvals");
+                free(w);
+            }
+            bn_tensor_free(t);
+            t = NULL;
+        }
+        if ((it1 = fx_get(it, nit, "eigh"))) {
+            CHECK_OK(bn_linalg_eigh(a, BN_LOWER, &t, NULL));
+            if (t) {
+                double *w = read_all(t), e = 0;
+                for (int64_t i = 0; i < n; i++) e = fmax(e, fabs(w[i] - it1->v[i]));
+                FX_NEAR(e, C_TOL * nn * u * smax, "eigh");
+                free(w);
+            }
+            bn_tensor_free(t);
+            t = NULL;
+        }
+        if ((it1 = fx_get(it, nit, "cholesky")) && trust) {
+            CHECK_OK(bn_linalg_cholesky(a, BN_LOWER, &t));
+            if (t) {
+                double *L = read_all(t);
+                FX_NEAR(rel_err(L, it1->v, it1->count), tk, "cholesky");
+                free(L);
+            }
+            bn_tensor_free(t);
+            t = NULL;
+        }
+    }
+#undef FX_NEAR
+    bn_tensor_free(a);
+}
+
+static void test_numpy(void) {
+    const char *path = BITNET_TEST_DATA_DIR "/linalg/cases.txt";
+    FILE *f = fopen(path, "r");
+    CHECK(f != NULL);
+    if (!f) return;
+    char *line = NULL;
+    size_t cap = 0;
+    fx_item items[32];
+    int nit = 0, ncases = 0;
+    char name[64] = "";
+    int64_t m = 0, n = 0;
+    while (getline(&line, &cap, f) > 0) {
+        if (line[0] == '#') continue;
+        long long lm, ln;
+        if (sscanf(line, "case %63s %lld %lld", name, &lm, &ln) == 3) {
+            m = lm;
+            n = ln;
+            nit = 0;
+            continue;
+        }
+        if (strncmp(line, "end", 3) == 0) {
+            fx_check(name, m, n, items, nit);
+            for (int i = 0; i < nit; i++) free(items[i].v);
+            nit = 0;
+            ncases++;
+            continue;
+        }
+        fx_item *it = &items[nit];
+        int used = 0;
+        long long cnt;
+        if (nit >= 32 || sscanf(line, "%31s %lld%n", it->key, &cnt, &used) != 2 || cnt < 0) {
+            bt_fail(__FILE__, __LINE__, "malformed line in cases.txt");
+            break;
+        }
+        it->count = cnt;
+        it->v = malloc(sizeof(double) * (size_t)(cnt + 1));
+        char *p = line + used;
+        for (long long i = 0; i < cnt; i++) it->v[i] = strtod(p, &p);
+        nit++;
+    }
+    for (int i = 0; i < nit; i++) free(items[i].v);
+    free(line);
+    fclose(f);
+    CHECK(ncases == 7);
+}
+
 int main(void) {
     bn_ctx_options o;
     bn_ctx_options_default(&o);
@@ -742,6 +977,7 @@ int main(void) {
     test_random_shapes();
     test_hilbert();
     test_batched();
+    test_numpy();
     bn_ctx_free(g_ctx);
     return bt_summary("test_linalg_decomp");
 }
