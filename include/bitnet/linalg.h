@@ -27,7 +27,8 @@
  *   not BLAS-compatible is computed into a scratch matrix and copied). It
  *   must not overlap either operand (::BN_ERR_INVALID_ARGUMENT): a matrix
  *   product cannot be computed in place. On failure @p out is unchanged
- *   (except for the f16/bf16 paths, none of which fail after writing).
+ *   (scratch matrices are all allocated while the first batch matrix is
+ *   prepared, before anything is written).
  *
  * LAPACK functions (bn_linalg_*):
  * - accept f32 and f64 (computed in that precision with LAPACK's s and d
