@@ -259,8 +259,10 @@ typedef enum bn_rope_mode {
  * @brief Rotary position embedding over the last dimension of @p x, shaped
  *        [..., seq, heads, head_dim]. Position p of sequence index s is
  *        positions[s] (or offset + s when positions is NULL); frequency i is
- *        theta^(-2i / rotary_dim). Angles are computed in f64 and rounded
- *        to f32 as transformers' cos/sin cache is (in f32).
+ *        theta^(-2i / rotary_dim). The cos/sin table follows transformers'
+ *        f32 cache: inverse frequencies and angles (position * inv_freq)
+ *        in f32, cos and sin of each f32 angle computed in f64 and rounded
+ *        to f32; see docs/ops-reductions.md.
  * @param x float input with at least 3 dimensions.
  * @param positions i32 or i64 1-D tensor of length seq, or NULL.
  * @param offset first position when @p positions is NULL.
@@ -305,8 +307,10 @@ BN_API const char *bn_reduce_op_name(bn_reduce_op op);
  * @brief Reduce @p x over a set of axes.
  *
  * Floating-point sums accumulate in f64 for f64 input and otherwise in f32
- * pairwise (blocks of 8-lane partial sums combined as a binary tree), so
- * the error grows as O(log n) rather than O(n); see docs/ops.md. Empty
+ * pairwise (blocks of 512 summed in 32 lanes, the block sums combined as a
+ * binary tree; the same order and bits on every ISA and thread count), so
+ * the error grows as O(log n) rather than O(n); integer sums and products
+ * wrap in 64 bits; var/std use two passes in f64; see docs/ops-reductions.md. Empty
  * reductions give the identity (sum 0, prod 1, any false, all true) or NaN
  * (mean, var, std), and are errors for min, max, argmin and argmax.
  * @param op reduction.
