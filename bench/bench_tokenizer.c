@@ -68,6 +68,8 @@ static void run_batch(void *arg) {
     j->tokens = total;
 }
 
+int bn_bench_tokenizer_main(int argc, char **argv);
+
 static int fail(const char *what) {
     fprintf(stderr, "bench_tokenizer: %s: %s\n", what, bn_last_error());
     return 1;
@@ -105,7 +107,7 @@ static char *read_all(const char *path, size_t *len) {
     return buf;
 }
 
-int main(int argc, char **argv) {
+int bn_bench_tokenizer_main(int argc, char **argv) {
     for (int i = 1; i < argc; i++)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
             printf("usage: bench_tokenizer -t TOKENIZER.json -f TEXT [--threads N (default 2)] [common options]\n\n");
@@ -204,3 +206,7 @@ int main(int argc, char **argv) {
     int reg = bnb_finish(&opt);
     return rc ? rc : reg;
 }
+
+#ifndef BNB_NO_MAIN
+int main(int argc, char **argv) { return bn_bench_tokenizer_main(argc, argv); }
+#endif

@@ -45,7 +45,7 @@ static void ref_quant(const float *x, int64_t k, int8_t *q, float *s_out) {
     float amax = 0.0f;
     for (int64_t i = 0; i < k; i++)
         if (fabsf(x[i]) > amax) amax = fabsf(x[i]);
-    const float s = 127.0f / (amax > 1e-5f ? amax : 1e-5f);
+    const float s = (1.0f / (amax > 1e-5f ? amax : 1e-5f)) * 127.0f; /* as torch */
     for (int64_t i = 0; i < k; i++) {
         float v = nearbyintf(x[i] * s);
         q[i] = (int8_t)(v < -128.0f ? -128 : v > 127.0f ? 127 : (int)v);
@@ -253,7 +253,7 @@ static void test_quant_hand(void) {
     /* all zeros: s = 127 / 1e-5, codes 0; tiny values scale up to 127 */
     const float z[3] = {0.0f, 0.0f, 0.0f};
     CHECK_OK(bn_bitlinear_quantize_activations(z, 1, 3, q, &s));
-    CHECK(q[0] == 0 && q[1] == 0 && q[2] == 0 && s == 127.0f / 1e-5f);
+    CHECK(q[0] == 0 && q[1] == 0 && q[2] == 0 && s == (1.0f / 1e-5f) * 127.0f);
     const float t[2] = {1e-3f, -1e-3f};
     CHECK_OK(bn_bitlinear_quantize_activations(t, 1, 2, q, &s));
     CHECK(q[0] == 127 && q[1] == -127);

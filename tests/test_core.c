@@ -50,6 +50,7 @@ static void test_error_message(void) {
     CHECK(bn_last_status() == BN_OK && bn_last_error()[0] == '\0');
 }
 
+#if defined(__x86_64__) && defined(__linux__)
 /* Independent reference: the kernel's own flag list in /proc/cpuinfo. */
 static int cpuinfo_has(const char *flags, const char *flag) {
     size_t n = strlen(flag);
@@ -57,6 +58,7 @@ static int cpuinfo_has(const char *flags, const char *flag) {
         if ((p == flags || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\n' || p[n] == '\0')) return 1;
     return 0;
 }
+#endif
 
 static void test_cpu_features(void) {
     uint32_t f = bn_cpu_features();

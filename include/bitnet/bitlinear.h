@@ -9,7 +9,8 @@
  * token m and output row n,
  *
  *     q[m][k]  = clamp(rint(x[m][k] * s_m), -128, 127),
- *                s_m = 127 / max(max_k |x[m][k]|, 1e-5)      (absmax per token)
+ *                s_m = (1 / max(max_k |x[m][k]|, 1e-5)) * 127 (absmax per token;
+ *                      torch evaluates 127 / t as t.reciprocal() * 127)
  *     dot      = sum_k W[n][k] * q[m][k]                      (exact, int32)
  *     y[m][n]  = (float)dot * (w_scale[n] / s_m)              (f32)
  *
@@ -110,7 +111,7 @@ BN_API bn_status bn_bitlinear_to_ternary(const bn_bitlinear *w, int8_t *values, 
 
 /**
  * @brief Quantize activations, absmax per token (the same function the
- *        forward uses): s_m = 127 / max(max|x_m|, 1e-5),
+ *        forward uses): s_m = (1 / max(max|x_m|, 1e-5)) * 127,
  *        q = clamp(rint(x * s_m), -128, 127), half to even. NaN inputs give
  *        unspecified codes.
  * @param x M*K f32, row-major.

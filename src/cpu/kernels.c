@@ -1,6 +1,9 @@
 /* The CPU kernel table: filled once from bn_cpu_isa(), holding only kernels
  * the CPU can run. */
 #include "cpu/kernels.h"
+#include "bitnet/bitlinear.h"
+#include "cpu/ew_kernels.h"
+#include "cpu/reduce_kernels.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -13,7 +16,7 @@
 static bni_cpu_kernels g_tables[BNI_ISA_COUNT];
 static int g_usable[BNI_ISA_COUNT];
 static const bni_cpu_kernels *g_current;
-static char g_describe[512];
+static char g_describe[2048];
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 
 static void build(bn_isa isa, uint32_t features, bni_cpu_kernels *k) {
@@ -83,7 +86,23 @@ const bni_cpu_kernels *bni_cpu_kernels_for_isa(bn_isa isa) {
     return &g_tables[isa];
 }
 
+/* One "family isa" line per kernel family, every table included: the
+ * conversions here, then element-wise, reductions and BitLinear. */
+static pthread_once_t g_describe_once = PTHREAD_ONCE_INIT;
+
+static void describe_all(void) {
+    size_t used = strlen(g_describe);
+    const char *parts[3] = {bni_ew_kernels_describe(), bni_reduce_kernels_describe(), NULL};
+    for (int i = 0; parts[i] != NULL && used < sizeof g_describe; i++) {
+        int n = snprintf(g_describe + used, sizeof g_describe - used, "%s", parts[i]);
+        if (n > 0) used += (size_t)n;
+    }
+    if (used < sizeof g_describe)
+        snprintf(g_describe + used, sizeof g_describe - used, "bitlinear %s\n", bn_bitlinear_kernel_name());
+}
+
 const char *bn_cpu_kernels_describe(void) {
     pthread_once(&g_once, init);
+    pthread_once(&g_describe_once, describe_all);
     return g_describe;
 }

@@ -1,6 +1,7 @@
 /* BitLinear: the weight object (packed once into the kernel layout of
  * cpu/bitlinear_kernels.h), the fused forward and its thread split. */
 #include "bitnet/bitlinear.h"
+#include "bitnet/quant.h"
 
 #include <math.h>
 #include <stdatomic.h>
@@ -102,21 +103,6 @@ bn_status bn_bitlinear_new_from_ternary(bn_ctx *ctx, const int8_t *wv, int64_t n
     return BN_OK;
 }
 
-/* BitNet b1.58 absmean, as quant.h's bn_quantize_weights_f32 specifies
- * (sum in f64 rounded to f32, s = 1/max(mean, 1e-5), rint, clamp, scale = 1/s).
- * Kept here (one place) until that function lands; then call it. */
-static void absmean_group(const float *src, int64_t count, int8_t *q, float *scale) {
-    double sum = 0.0;
-    for (int64_t i = 0; i < count; i++) sum += fabs((double)src[i]);
-    const float mean = (float)(sum / (double)count);
-    const float s = 1.0f / fmaxf(mean, 1e-5f);
-    for (int64_t i = 0; i < count; i++) {
-        float v = rintf(src[i] * s);
-        q[i] = (int8_t)(v > 1.0f ? 1 : v < -1.0f ? -1 : (int)v);
-    }
-    *scale = 1.0f / s;
-}
-
 bn_status bn_bitlinear_new_from_f32(bn_ctx *ctx, const float *wf, int64_t n, int64_t k, int per_row,
                                     bn_bitlinear **out) {
     static const char fn[] = "bn_bitlinear_new_from_f32";
@@ -132,13 +118,9 @@ bn_status bn_bitlinear_new_from_f32(bn_ctx *ctx, const float *wf, int64_t n, int
     float *sc = NULL;
     st = bn_pool_alloc(pool, (size_t)(n * k), k_tag, (void **)&q);
     if (st == BN_OK) st = bn_pool_alloc(pool, (size_t)n * sizeof(float), k_tag, (void **)&sc);
-    if (st == BN_OK) {
-        if (per_row)
-            for (int64_t r = 0; r < n; r++) absmean_group(wf + r * k, k, q + r * k, &sc[r]);
-        else
-            absmean_group(wf, n * k, q, &sc[0]);
-        st = bn_bitlinear_new_from_ternary(ctx, q, n, k, sc, per_row, out);
-    }
+    if (st == BN_OK)
+        st = bn_quantize_weights_f32(wf, n, k, per_row ? BN_QUANT_PER_ROW : BN_QUANT_PER_TENSOR, q, sc);
+    if (st == BN_OK) st = bn_bitlinear_new_from_ternary(ctx, q, n, k, sc, per_row, out);
     if (q) bn_pool_release(pool, q);
     if (sc) bn_pool_release(pool, sc);
     return st;

@@ -46,6 +46,8 @@ typedef struct geom {
 } geom;
 
 static bn_status check_geom(const char *fn, bn_quant_format format, int64_t n, int64_t k, geom *g) {
+    g->numel = 0; /* defined even on failure (callers' flow analysis) */
+    g->size = 0;
     const bn_quant_format_info *info = bn_quant_format_get_info(format);
     if (info == NULL) return bni_error(BN_ERR_INVALID_ARGUMENT, "%s: unknown packed format %d", fn, (int)format);
     if (n < 0 || k < 0)
@@ -53,7 +55,7 @@ static bn_status check_geom(const char *fn, bn_quant_format format, int64_t n, i
     if (k % info->k_multiple != 0)
         return bni_error(BN_ERR_SHAPE, "%s: %s needs k to be a multiple of %" PRId64 "; k = %" PRId64
                          " (pad the rows or use another format)", fn, info->name, info->k_multiple, k);
-    int64_t numel;
+    int64_t numel = 0;
     if (__builtin_mul_overflow(n, k, &numel) || (uint64_t)numel > SIZE_MAX / 4)
         return bni_error(BN_ERR_OVERFLOW, "%s: n * k = %" PRId64 " * %" PRId64 " overflows", fn, n, k);
     size_t size = 0;
@@ -326,6 +328,8 @@ bn_status bn_quant_unpack(bn_quant_format format, int64_t n, int64_t k, const vo
  * *any says whether a non-zero code was seen. */
 static bn_status slot_scale(const char *fn, const char *name, const int8_t *values, const float *scales,
                             int64_t group, int64_t a, int64_t b, float *scale, int *any) {
+    *scale = 0.0f; /* defined even on failure */
+    *any = 0;
     int found = 0;
     float s = 0.0f;
     int64_t first_g = 0;

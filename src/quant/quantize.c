@@ -66,7 +66,7 @@ static bn_status check_nk(const char *fn, int64_t n, int64_t k, int64_t *numel) 
 bn_status bn_quantize_weights_f32(const float *w, int64_t n, int64_t k, bn_quant_granularity gran, int8_t *q,
                                   float *scales) {
     static const char fn[] = "bn_quantize_weights_f32";
-    int64_t numel;
+    int64_t numel = 0;
     bn_status st = check_nk(fn, n, k, &numel);
     if (st) return st;
     if (gran != BN_QUANT_PER_TENSOR && gran != BN_QUANT_PER_ROW)
@@ -127,7 +127,7 @@ bn_status bn_quantize_i8_f32(const float *x, int64_t n, float s, int8_t *q) {
 bn_status bn_quantize_activations_rows_f32(const float *x, int64_t m, int64_t k, int64_t ldx, int8_t *q,
                                            float *scales) {
     static const char fn[] = "bn_quantize_activations_rows_f32";
-    int64_t numel;
+    int64_t numel = 0;
     bn_status st = check_nk(fn, m, k, &numel);
     if (st) return st;
     if (ldx < k)
@@ -156,7 +156,7 @@ bn_status bn_quantize_activations_f32(const float *x, int64_t k, int8_t *q, floa
 
 bn_status bn_dequantize_activations_f32(const int8_t *q, int64_t m, int64_t k, const float *scales, float *out) {
     static const char fn[] = "bn_dequantize_activations_f32";
-    int64_t numel;
+    int64_t numel = 0;
     bn_status st = check_nk(fn, m, k, &numel);
     if (st) return st;
     if (numel == 0) return BN_OK;

@@ -16,7 +16,9 @@ const cli_command cli_commands[] = {
      "\nenvironment: BITNET_NUM_THREADS, BITNET_ISA, BITNET_DEVICE (see the README)\n",
      cmd_info},
     {"bench", BN_CLI_BENCH_SUMMARY, BN_CLI_BENCH_USAGE, BN_CLI_BENCH_DETAILS, bn_cli_cmd_bench},
+#ifdef BITNET_HAVE_TOKENIZER
     {"tokenize", BN_CLI_TOKENIZE_SUMMARY, BN_CLI_TOKENIZE_USAGE, BN_CLI_TOKENIZE_DETAILS, bn_cli_cmd_tokenize},
+#endif
     {NULL, NULL, NULL, NULL, NULL},
 };
 

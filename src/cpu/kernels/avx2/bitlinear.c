@@ -107,7 +107,7 @@ void bni_bl_quant_avx2(const float *x, int64_t k, int64_t kp, int8_t *q, float *
     float amax = 0.0f;
     for (int l = 0; l < 8; l++) amax = fmaxf(amax, lanes[l]);
     for (; i < k; i++) amax = fmaxf(amax, fabsf(x[i]));
-    const float s = 127.0f / fmaxf(amax, 1e-5f);
+    const float s = (1.0f / fmaxf(amax, 1e-5f)) * 127.0f; /* torch: 127 / t is t.reciprocal() * 127 */
     const __m256 vs = _mm256_set1_ps(s), lo = _mm256_set1_ps(-128.0f), hi = _mm256_set1_ps(127.0f);
     const __m256i perm = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
     __m256i vsum = _mm256_setzero_si256();

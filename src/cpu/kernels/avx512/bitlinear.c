@@ -144,7 +144,7 @@ void bni_bl_quant_avx512(const float *x, int64_t k, int64_t kp, int8_t *q, float
         mx = _mm512_max_ps(v, mx); /* a NaN in v gives mx: NaN skipped as fmaxf does */
     }
     const float amax = _mm512_reduce_max_ps(mx);
-    const float s = 127.0f / fmaxf(amax, 1e-5f);
+    const float s = (1.0f / fmaxf(amax, 1e-5f)) * 127.0f; /* torch: 127 / t is t.reciprocal() * 127 */
     const __m512 vs = _mm512_set1_ps(s), lo = _mm512_set1_ps(-128.0f), hi = _mm512_set1_ps(127.0f);
     __m512i vsum = _mm512_setzero_si512();
     for (int64_t i = 0; i < k; i += 16) {

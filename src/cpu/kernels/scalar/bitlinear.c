@@ -12,7 +12,7 @@
 void bni_bl_quant_scalar(const float *x, int64_t k, int64_t kp, int8_t *q, float *scale, int32_t *sum) {
     float amax = 0.0f;
     for (int64_t i = 0; i < k; i++) amax = fmaxf(amax, fabsf(x[i])); /* fmaxf skips NaN */
-    const float s = 127.0f / fmaxf(amax, 1e-5f);
+    const float s = (1.0f / fmaxf(amax, 1e-5f)) * 127.0f; /* torch: 127 / t is t.reciprocal() * 127 */
     int32_t acc = 0;
     for (int64_t i = 0; i < k; i++) {
         float v = rintf(x[i] * s); /* half to even in the default rounding mode */
@@ -63,7 +63,7 @@ void bni_bl_quant_neon(const float *x, int64_t k, int64_t kp, int8_t *q, float *
     for (; i + 4 <= k; i += 4) mx = vmaxnmq_f32(mx, vabsq_f32(vld1q_f32(x + i))); /* maxnm skips NaN */
     float amax = vmaxnmvq_f32(mx);
     for (; i < k; i++) amax = fmaxf(amax, fabsf(x[i]));
-    const float s = 127.0f / fmaxf(amax, 1e-5f);
+    const float s = (1.0f / fmaxf(amax, 1e-5f)) * 127.0f; /* torch: 127 / t is t.reciprocal() * 127 */
     const float32x4_t vs = vdupq_n_f32(s), lo = vdupq_n_f32(-128.0f), hi = vdupq_n_f32(127.0f);
     int32x4_t vsum = vdupq_n_s32(0);
     for (i = 0; i + 4 <= k; i += 4) {
