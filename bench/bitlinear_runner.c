@@ -260,7 +260,8 @@ int bn_bench_bitlinear_main(int argc, char **argv) {
         }
     }
 #ifndef BNB_HAVE_OPENBLAS
-    no_blas = 1;
+    no_blas = 1; /* no OpenBLAS in this build: nothing to compare with */
+    (void)no_blas;
 #endif
 
     /* memory bandwidth per thread count */
