@@ -270,7 +270,9 @@ __attribute__((noinline, cold)) static bn_status injected(bn_pool *pool, size_t 
                                         "(bn_debug_fail_nth_alloc)", size));
 }
 
-bn_status bn_pool_alloc_at(bn_pool *pool, size_t size, const char *tag, const char *file, int line, void **ptr) {
+/* Every case: checks, injection, heap creation, tags, sites, large blocks. */
+__attribute__((noinline)) static bn_status alloc_general(bn_pool *pool, size_t size, const char *tag,
+                                                         const char *file, int line, void **ptr) {
     if (__builtin_expect(pool == NULL || ptr == NULL, 0)) return null_args(pool);
     if (__builtin_expect(bni_alloc_should_fail(), 0)) return injected(pool, size);
     bni_heap *h = bni_heap_get(pool, 1);
@@ -290,15 +292,45 @@ bn_status bn_pool_alloc_at(bn_pool *pool, size_t size, const char *tag, const ch
     return st == BN_OK ? BN_OK : alloc_failed(pool, st);
 }
 
+/* The common case, an untagged small block on a thread whose heap is cached
+ * and no injection armed, decided with a handful of loads; everything else
+ * is a tail call into alloc_general. Keeping this path free of other calls
+ * lets the compiler skip saving registers. */
+static inline bn_status alloc_fast(bn_pool *pool, size_t size, const char *tag, const char *file, int line,
+                                   void **ptr) {
+    if (__builtin_expect(pool != NULL && ptr != NULL && tag == NULL && size <= BN_POOL_SMALL_MAX &&
+                             !atomic_load_explicit(&bni_alloc_armed, memory_order_relaxed) &&
+                             bni_tl.pool == pool && bni_tl.gen == pool->gen && bni_tl.heap->untagged_seen &&
+                             !pool->track_sites,
+                         1) &&
+        bni_small_try_fast(pool, bni_tl.heap, size, BNI_TAG_UNTAGGED, NULL, 0, ptr))
+        return BN_OK;
+    return alloc_general(pool, size, tag, file, line, ptr);
+}
+
+bn_status bn_pool_alloc_at(bn_pool *pool, size_t size, const char *tag, const char *file, int line, void **ptr) {
+    return alloc_fast(pool, size, tag, file, line, ptr);
+}
+
 bn_status bn_pool_alloc(bn_pool *pool, size_t size, const char *tag, void **ptr) {
-    return bn_pool_alloc_at(pool, size, tag, NULL, 0, ptr);
+    return alloc_fast(pool, size, tag, NULL, 0, ptr);
+}
+
+__attribute__((noinline, cold)) static bn_status null_release_pool(void) {
+    return bni_error(BN_ERR_INVALID_ARGUMENT, "bn_pool_release: pool is NULL");
+}
+
+/* Large and direct-mapped blocks; out of line so that the small-block
+ * release below needs no saved registers. */
+__attribute__((noinline)) static bn_status release_large(bn_pool *pool, void *ptr) {
+    return bni_large_release(pool, bni_heap_get(pool, 1), ptr);
 }
 
 bn_status bn_pool_release(bn_pool *pool, void *ptr) {
-    BNI_CHECK_NULL("bn_pool_release", pool);
+    if (__builtin_expect(pool == NULL, 0)) return null_release_pool();
     if (ptr == NULL) return BN_OK;
     if (bni_is_small(pool, ptr)) return bni_small_release_fast(pool, ptr);
-    return bni_large_release(pool, bni_heap_get(pool, 1), ptr);
+    return release_large(pool, ptr);
 }
 
 bn_status bn_pool_block_size(bn_pool *pool, const void *ptr, size_t *size) {
@@ -325,7 +357,12 @@ typedef struct sums {
 } sums;
 
 static void add_heap(const bn_pool *pool, const bni_heap *h, sums *s) {
-    for (int c = 0; c < pool->nclasses; c++) s->small_in_use += bni_cget(&h->class_live[c]) * pool->class_size[c];
+    for (int c = 0; c < pool->nclasses; c++) {
+        int64_t a = bni_cget(&h->class_allocs[c]), f = bni_cget(&h->class_frees[c]);
+        s->small_in_use += (a - f) * (int64_t)pool->class_size[c];
+        s->allocs += a;
+        s->frees += f;
+    }
     s->large_in_use += bni_cget(&h->large_in_use);
     s->requested += bni_cget(&h->requested);
     s->allocs += bni_cget(&h->allocs);
@@ -373,8 +410,9 @@ bn_status bn_pool_class_info(bn_pool *pool, int index, size_t *block_size, size_
                          pool->nclasses);
     int64_t live = 0;
     pthread_mutex_lock(&pool->lock);
-    for (bni_heap *h = pool->heaps; h != NULL; h = h->next_all) live += bni_cget(&h->class_live[index]);
-    live += bni_cget(&pool->orphan.class_live[index]);
+    for (bni_heap *h = pool->heaps; h != NULL; h = h->next_all)
+        live += bni_cget(&h->class_allocs[index]) - bni_cget(&h->class_frees[index]);
+    live += bni_cget(&pool->orphan.class_allocs[index]) - bni_cget(&pool->orphan.class_frees[index]);
     pthread_mutex_unlock(&pool->lock);
     if (block_size != NULL) *block_size = pool->class_size[index];
     if (live_blocks != NULL) *live_blocks = nonneg(live);

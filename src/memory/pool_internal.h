@@ -90,7 +90,11 @@ typedef struct bni_heap {
     bni_span *cur[BNI_MAX_CLASSES];
     bni_tag_cache tagc[BNI_TAG_CACHE];
     bni_counter requested, allocs, frees, large_in_use;
-    bni_counter class_live[BNI_MAX_CLASSES];
+    /* small blocks: allocations and releases per class (live = difference;
+     * one counter per operation on the fast paths); allocs/frees above
+     * count large blocks only */
+    bni_counter class_allocs[BNI_MAX_CLASSES];
+    bni_counter class_frees[BNI_MAX_CLASSES];
     bni_counter tag_bytes[BN_POOL_MAX_TAGS];
     bni_counter tag_blocks[BN_POOL_MAX_TAGS];
     bni_span *partial[BNI_MAX_CLASSES];
@@ -261,34 +265,40 @@ static inline void *bni_span_pop(bni_span *s) {
 }
 
 /* The lock-free common case of a small allocation: a slot of the current
- * span and no flush of the pending in-use delta due. */
-static inline bn_status bni_small_alloc(bn_pool *pool, bni_heap *h, size_t size, int tag,
-                                        const char *file, int line, void **ptr) {
+ * span and no flush of the pending in-use delta due. Returns 1 when it
+ * allocated, 0 when the slow path must run (nothing changed then). */
+__attribute__((always_inline)) static inline int bni_small_try_fast(bn_pool *pool, bni_heap *h, size_t size, int tag, const char *file,
+                                     int line, void **ptr) {
     int cls = pool->class_of[(size + 15) >> 4];
     uint32_t csize = pool->class_size[cls];
     int64_t np = h->pending + csize;
     bni_span *s = h->cur[cls];
-    if (np > BNI_FLUSH_BYTES || s == NULL) return bni_small_alloc_slow(pool, h, size, tag, file, line, ptr);
+    if (np > BNI_FLUSH_BYTES || s == NULL) return 0;
     void *b = bni_span_pop(s);
-    if (b == NULL) return bni_small_alloc_slow(pool, h, size, tag, file, line, ptr);
+    if (b == NULL) return 0;
     h->pending = np;
     uint32_t i = bni_slot_index(s, b);
     s->meta[i] = (bni_slot_meta){(uint32_t)size, (uint16_t)tag, 1};
     if (s->sites != NULL) s->sites[i] = (bni_site){file, line};
     s->used++;
-    bni_cadd(&h->class_live[cls], 1);
+    bni_cadd(&h->class_allocs[cls], 1);
     bni_cadd(&h->requested, (int64_t)size);
-    bni_cadd(&h->allocs, 1);
     bni_cadd(&h->tag_bytes[tag], csize);
     bni_cadd(&h->tag_blocks[tag], 1);
     *ptr = b;
-    return BN_OK;
+    return 1;
+}
+
+static inline bn_status bni_small_alloc(bn_pool *pool, bni_heap *h, size_t size, int tag,
+                                        const char *file, int line, void **ptr) {
+    if (bni_small_try_fast(pool, h, size, tag, file, line, ptr)) return BN_OK;
+    return bni_small_alloc_slow(pool, h, size, tag, file, line, ptr);
 }
 
 /* The common case of a small release: the calling thread owns the span and
  * it is that heap's current span for its class (the hot slot), and no flush
  * is due. Everything else, errors included, goes to bni_small_release. */
-static inline bn_status bni_small_release_fast(bn_pool *pool, void *ptr) {
+__attribute__((always_inline)) static inline bn_status bni_small_release_fast(bn_pool *pool, void *ptr) {
     size_t page = (size_t)((char *)ptr - pool->small_base) >> BNI_PAGE_SHIFT;
     bni_span *s = atomic_load_explicit(&pool->pagemap[page], memory_order_relaxed);
     bni_heap *h = bni_tl.heap;
@@ -302,9 +312,8 @@ static inline bn_status bni_small_release_fast(bn_pool *pool, void *ptr) {
         return bni_small_release(pool, ptr);
     bni_slot_meta m = s->meta[i];
     s->meta[i].live = 0;
-    bni_cadd(&h->class_live[s->cls], -1);
+    bni_cadd(&h->class_frees[s->cls], 1);
     bni_cadd(&h->requested, -(int64_t)m.requested);
-    bni_cadd(&h->frees, 1);
     bni_cadd(&h->tag_bytes[m.tag], -(int64_t)s->slot_size);
     bni_cadd(&h->tag_blocks[m.tag], -1);
     h->pending = np;
