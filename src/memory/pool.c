@@ -357,12 +357,13 @@ typedef struct sums {
 } sums;
 
 static void add_heap(const bn_pool *pool, const bni_heap *h, sums *s) {
-    for (int c = 0; c < pool->nclasses; c++) {
-        int64_t a = bni_cget(&h->class_allocs[c]), f = bni_cget(&h->class_frees[c]);
-        s->small_in_use += (a - f) * (int64_t)pool->class_size[c];
-        s->allocs += a;
-        s->frees += f;
-    }
+    for (int t = 0; t < BN_POOL_MAX_TAGS; t++)
+        for (int c = 0; c < pool->nclasses; c++) {
+            int64_t a = bni_cget(&h->tc_allocs[t][c]), f = bni_cget(&h->tc_frees[t][c]);
+            s->small_in_use += (a - f) * (int64_t)pool->class_size[c];
+            s->allocs += a;
+            s->frees += f;
+        }
     s->large_in_use += bni_cget(&h->large_in_use);
     s->requested += bni_cget(&h->requested);
     s->allocs += bni_cget(&h->allocs);
@@ -403,6 +404,13 @@ bn_status bn_pool_get_stats(bn_pool *pool, bn_pool_stats *stats) {
 
 int bn_pool_class_count(const bn_pool *pool) { return pool == NULL ? 0 : pool->nclasses; }
 
+/* One heap's live small blocks of class c, over all tags. */
+static int64_t class_live(const bni_heap *h, int c) {
+    int64_t live = 0;
+    for (int t = 0; t < BN_POOL_MAX_TAGS; t++) live += bni_cget(&h->tc_allocs[t][c]) - bni_cget(&h->tc_frees[t][c]);
+    return live;
+}
+
 bn_status bn_pool_class_info(bn_pool *pool, int index, size_t *block_size, size_t *live_blocks) {
     BNI_CHECK_NULL("bn_pool_class_info", pool);
     if (index < 0 || index >= pool->nclasses)
@@ -410,22 +418,31 @@ bn_status bn_pool_class_info(bn_pool *pool, int index, size_t *block_size, size_
                          pool->nclasses);
     int64_t live = 0;
     pthread_mutex_lock(&pool->lock);
-    for (bni_heap *h = pool->heaps; h != NULL; h = h->next_all)
-        live += bni_cget(&h->class_allocs[index]) - bni_cget(&h->class_frees[index]);
-    live += bni_cget(&pool->orphan.class_allocs[index]) - bni_cget(&pool->orphan.class_frees[index]);
+    for (bni_heap *h = pool->heaps; h != NULL; h = h->next_all) live += class_live(h, index);
+    live += class_live(&pool->orphan, index);
     pthread_mutex_unlock(&pool->lock);
     if (block_size != NULL) *block_size = pool->class_size[index];
     if (live_blocks != NULL) *live_blocks = nonneg(live);
     return BN_OK;
 }
 
+/* One heap's in-use bytes and live blocks with tag id: large blocks as
+ * counted, small blocks from the (tag, class) counters. */
+static void heap_tag(const bn_pool *pool, const bni_heap *h, int id, int64_t *bytes, int64_t *blocks) {
+    *bytes += bni_cget(&h->tag_bytes[id]);
+    *blocks += bni_cget(&h->tag_blocks[id]);
+    for (int c = 0; c < pool->nclasses; c++) {
+        int64_t live = bni_cget(&h->tc_allocs[id][c]) - bni_cget(&h->tc_frees[id][c]);
+        *bytes += live * (int64_t)pool->class_size[c];
+        *blocks += live;
+    }
+}
+
 /* Sum of one tag's counters over all heaps (lock held). */
 static void tag_sum(bn_pool *pool, int id, size_t *bytes, size_t *blocks) {
-    int64_t b = bni_cget(&pool->orphan.tag_bytes[id]), n = bni_cget(&pool->orphan.tag_blocks[id]);
-    for (bni_heap *h = pool->heaps; h != NULL; h = h->next_all) {
-        b += bni_cget(&h->tag_bytes[id]);
-        n += bni_cget(&h->tag_blocks[id]);
-    }
+    int64_t b = 0, n = 0;
+    heap_tag(pool, &pool->orphan, id, &b, &n);
+    for (bni_heap *h = pool->heaps; h != NULL; h = h->next_all) heap_tag(pool, h, id, &b, &n);
     *bytes = nonneg(b);
     *blocks = nonneg(n);
 }

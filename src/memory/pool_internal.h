@@ -90,11 +90,12 @@ typedef struct bni_heap {
     bni_span *cur[BNI_MAX_CLASSES];
     bni_tag_cache tagc[BNI_TAG_CACHE];
     bni_counter requested, allocs, frees, large_in_use;
-    /* small blocks: allocations and releases per class (live = difference;
-     * one counter per operation on the fast paths); allocs/frees above
-     * count large blocks only */
-    bni_counter class_allocs[BNI_MAX_CLASSES];
-    bni_counter class_frees[BNI_MAX_CLASSES];
+    /* Small blocks: allocations and releases per (tag, class). Per-class,
+     * per-tag and total figures are sums of these, computed when asked, so
+     * each fast-path operation updates one counter here instead of three.
+     * allocs/frees and tag_bytes/tag_blocks count large blocks only. */
+    bni_counter tc_allocs[BN_POOL_MAX_TAGS][BNI_MAX_CLASSES];
+    bni_counter tc_frees[BN_POOL_MAX_TAGS][BNI_MAX_CLASSES];
     bni_counter tag_bytes[BN_POOL_MAX_TAGS];
     bni_counter tag_blocks[BN_POOL_MAX_TAGS];
     bni_span *partial[BNI_MAX_CLASSES];
@@ -281,10 +282,8 @@ __attribute__((always_inline)) static inline int bni_small_try_fast(bn_pool *poo
     s->meta[i] = (bni_slot_meta){(uint32_t)size, (uint16_t)tag, 1};
     if (s->sites != NULL) s->sites[i] = (bni_site){file, line};
     s->used++;
-    bni_cadd(&h->class_allocs[cls], 1);
+    bni_cadd(&h->tc_allocs[tag][cls], 1);
     bni_cadd(&h->requested, (int64_t)size);
-    bni_cadd(&h->tag_bytes[tag], csize);
-    bni_cadd(&h->tag_blocks[tag], 1);
     *ptr = b;
     return 1;
 }
@@ -312,10 +311,8 @@ __attribute__((always_inline)) static inline bn_status bni_small_release_fast(bn
         return bni_small_release(pool, ptr);
     bni_slot_meta m = s->meta[i];
     s->meta[i].live = 0;
-    bni_cadd(&h->class_frees[s->cls], 1);
+    bni_cadd(&h->tc_frees[m.tag][s->cls], 1);
     bni_cadd(&h->requested, -(int64_t)m.requested);
-    bni_cadd(&h->tag_bytes[m.tag], -(int64_t)s->slot_size);
-    bni_cadd(&h->tag_blocks[m.tag], -1);
     h->pending = np;
     *(void **)ptr = s->free;
     s->free = ptr;

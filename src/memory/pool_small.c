@@ -307,10 +307,8 @@ static bn_status small_commit(bn_pool *pool, bni_heap *h, bni_span *s, void *b, 
     s->meta[i] = (bni_slot_meta){(uint32_t)size, (uint16_t)tag, 1};
     if (s->sites != NULL) s->sites[i] = (bni_site){file, line};
     s->used++;
-    bni_cadd(&h->class_allocs[s->cls], 1);
+    bni_cadd(&h->tc_allocs[tag][s->cls], 1);
     bni_cadd(&h->requested, (int64_t)size);
-    bni_cadd(&h->tag_bytes[tag], csize);
-    bni_cadd(&h->tag_blocks[tag], 1);
     *ptr = b;
     if (flushed) bni_pool_changed(pool);
     return BN_OK;
@@ -384,10 +382,8 @@ static void local_push(bn_pool *pool, bni_heap *h, bni_span *s, void *b) {
 }
 
 static void count_release(bni_heap *h, const bni_span *s, bni_slot_meta m) {
-    bni_cadd(&h->class_frees[s->cls], 1);
+    bni_cadd(&h->tc_frees[m.tag][s->cls], 1);
     bni_cadd(&h->requested, -(int64_t)m.requested);
-    bni_cadd(&h->tag_bytes[m.tag], -(int64_t)s->slot_size);
-    bni_cadd(&h->tag_blocks[m.tag], -1);
 }
 
 bn_status bni_small_release(bn_pool *pool, void *ptr) {
