@@ -77,19 +77,26 @@ static int kernel_index(bn_binary_op op) {
     }
 }
 
-static inline int cmp_f(bn_binary_op op, double a, double b) {
-    switch (op) {
-    case BN_OP_EQ: return a == b;
-    case BN_OP_NE: return a != b;
-    case BN_OP_LT: return a < b;
-    case BN_OP_LE: return a <= b;
-    case BN_OP_GT: return a > b;
-    case BN_OP_GE: return a >= b;
-    case BN_OP_LOGICAL_AND: return a != 0 && b != 0;
-    case BN_OP_LOGICAL_OR: return a != 0 || b != 0;
-    default: return (a != 0) != (b != 0);
+/* Comparison and logical ops, one definition per operand type (doubles,
+ * and the int64/uint64 the integer paths widen to): a NaN compares false
+ * except for ne, and logical ops read non-zero as true. */
+#define BNI_DEFINE_CMP(name, T)                              \
+    static inline int name(bn_binary_op op, T a, T b) {      \
+        switch (op) {                                        \
+        case BN_OP_EQ: return a == b;                        \
+        case BN_OP_NE: return a != b;                        \
+        case BN_OP_LT: return a < b;                         \
+        case BN_OP_LE: return a <= b;                        \
+        case BN_OP_GT: return a > b;                         \
+        case BN_OP_GE: return a >= b;                        \
+        case BN_OP_LOGICAL_AND: return a != 0 && b != 0;     \
+        case BN_OP_LOGICAL_OR: return a != 0 || b != 0;      \
+        default: return (a != 0) != (b != 0);                \
+        }                                                    \
     }
-}
+BNI_DEFINE_CMP(cmp_f, double)
+BNI_DEFINE_CMP(cmp_i, int64_t)
+BNI_DEFINE_CMP(cmp_u, uint64_t)
 
 static inline float rem_f(float a, float b) {
     float r = fmodf(a, b);
@@ -173,20 +180,7 @@ static void i64_op(bn_binary_op op, bn_dtype res, const int64_t *a, int sa, cons
     if (is_cmp(op) || is_logical(op)) {
         uint8_t *o = r;
         for (int64_t i = 0; i < n; i++) {
-            int64_t x = a[sa ? 0 : i], y = b[sb ? 0 : i];
-            int v;
-            switch (op) {
-            case BN_OP_EQ: v = x == y; break;
-            case BN_OP_NE: v = x != y; break;
-            case BN_OP_LT: v = x < y; break;
-            case BN_OP_LE: v = x <= y; break;
-            case BN_OP_GT: v = x > y; break;
-            case BN_OP_GE: v = x >= y; break;
-            case BN_OP_LOGICAL_AND: v = x != 0 && y != 0; break;
-            case BN_OP_LOGICAL_OR: v = x != 0 || y != 0; break;
-            default: v = (x != 0) != (y != 0); break;
-            }
-            o[i] = (uint8_t)v;
+            o[i] = (uint8_t)cmp_i(op, a[sa ? 0 : i], b[sb ? 0 : i]);
         }
         return;
     }
@@ -217,20 +211,7 @@ static void u64_op(bn_binary_op op, bn_dtype res, const uint64_t *a, int sa, con
     if (is_cmp(op) || is_logical(op)) {
         uint8_t *o = r;
         for (int64_t i = 0; i < n; i++) {
-            uint64_t x = a[sa ? 0 : i], y = b[sb ? 0 : i];
-            int v;
-            switch (op) {
-            case BN_OP_EQ: v = x == y; break;
-            case BN_OP_NE: v = x != y; break;
-            case BN_OP_LT: v = x < y; break;
-            case BN_OP_LE: v = x <= y; break;
-            case BN_OP_GT: v = x > y; break;
-            case BN_OP_GE: v = x >= y; break;
-            case BN_OP_LOGICAL_AND: v = x != 0 && y != 0; break;
-            case BN_OP_LOGICAL_OR: v = x != 0 || y != 0; break;
-            default: v = (x != 0) != (y != 0); break;
-            }
-            o[i] = (uint8_t)v;
+            o[i] = (uint8_t)cmp_u(op, a[sa ? 0 : i], b[sb ? 0 : i]);
         }
         return;
     }
