@@ -406,6 +406,26 @@ bn_status FN(eig)(const char *fn, const bn_tensor *a, bn_tensor *w, bn_tensor *v
 
 /* Solve for every batch index of (nb, bshape): a [..., n, n] (broadcast),
  * b [n] (vec) or [..., n, k]; x is contiguous with the result shape. */
+/* gesv on one batch matrix with the checks solve and inv share: an exactly
+ * zero pivot (LAPACK's info) and a result that overflows are both singular.
+ * `which` names the matrix in messages (" of a" or ""), `result` what
+ * overflowed. */
+static bn_status gesv_checked(const char *fn, const char *which, const char *result, int64_t batch, int64_t n,
+                              int64_t k, REAL *ab, int64_t lda, lapack_int *ipiv, REAL *bb) {
+    lapack_int info = LAPACK(gesv)(LAPACK_COL_MAJOR, (lapack_int)n, (lapack_int)k, ab, (lapack_int)lda, ipiv, bb,
+                                   (lapack_int)lda);
+    if (info < 0) return bad_arg(fn, LPNAME("gesv"), info);
+    if (info > 0)
+        return bni_error(BN_ERR_SINGULAR,
+                         "%s: batch matrix %" PRId64 "%s is singular: pivot U(%d,%d) of its LU factorization is "
+                         "exactly zero (LAPACK %s info %d)",
+                         fn, batch, which, (int)info, (int)info, LPNAME("getrf"), (int)info);
+    if (bni_la_nonfinite(WORK, bb, n, k, lda))
+        return bni_error(BN_ERR_SINGULAR, "%s: batch matrix %" PRId64 "%s is numerically singular: %s", fn, batch,
+                         which, result);
+    return BN_OK;
+}
+
 bn_status FN(solve)(const char *fn, const bn_tensor *a, const bn_tensor *b, int vec, int nb, const int64_t *bshape,
                     bn_tensor *x) {
     int anb = a->ndim - 2, bnb = vec ? 0 : b->ndim - 2;
@@ -426,24 +446,8 @@ bn_status FN(solve)(const char *fn, const bn_tensor *a, const bn_tensor *b, int 
         st = bni_la_load(fn, "a", a, aoff, n, n, a->strides[anb], a->strides[anb + 1], WORK, ab, lda, i);
         if (st == BN_OK) st = bni_la_load(fn, "b", b, boff, n, k, bsm, bsn, WORK, bb, lda, i);
         if (st != BN_OK) break;
-        lapack_int info = LAPACK(gesv)(LAPACK_COL_MAJOR, (lapack_int)n, (lapack_int)k, ab, (lapack_int)lda, ipiv, bb,
-                                       (lapack_int)lda);
-        if (info < 0) {
-            st = bad_arg(fn, LPNAME("gesv"), info);
-            break;
-        }
-        if (info > 0) {
-            st = bni_error(BN_ERR_SINGULAR,
-                           "%s: batch matrix %" PRId64 " of a is singular: pivot U(%d,%d) of its LU factorization is "
-                           "exactly zero (LAPACK %s info %d)",
-                           fn, i, (int)info, (int)info, LPNAME("getrf"), (int)info);
-            break;
-        }
-        if (bni_la_nonfinite(WORK, bb, n, k, lda)) {
-            st = bni_error(BN_ERR_SINGULAR,
-                           "%s: batch matrix %" PRId64 " of a is numerically singular: the solution overflows", fn, i);
-            break;
-        }
+        st = gesv_checked(fn, " of a", "the solution overflows", i, n, k, ab, lda, ipiv, bb);
+        if (st != BN_OK) break;
         bni_la_store(x, i * n * k, n, k, vec ? 1 : k, vec ? 0 : 1, WORK, bb, lda);
     }
     bufs_free(&bufs);
@@ -522,24 +526,8 @@ bn_status FN(inv)(const char *fn, const bn_tensor *a, bn_tensor *out) {
         if (st != BN_OK) break;
         for (int64_t j = 0; j < n; j++)
             for (int64_t i = 0; i < n; i++) bb[i + j * lda] = i == j ? (REAL)1 : (REAL)0;
-        lapack_int info = LAPACK(gesv)(LAPACK_COL_MAJOR, (lapack_int)n, (lapack_int)n, ab, (lapack_int)lda, ipiv, bb,
-                                       (lapack_int)lda);
-        if (info < 0) {
-            st = bad_arg(fn, LPNAME("gesv"), info);
-            break;
-        }
-        if (info > 0) {
-            st = bni_error(BN_ERR_SINGULAR,
-                           "%s: batch matrix %" PRId64 " is singular: pivot U(%d,%d) of its LU factorization is "
-                           "exactly zero (LAPACK %s info %d)",
-                           fn, b, (int)info, (int)info, LPNAME("getrf"), (int)info);
-            break;
-        }
-        if (bni_la_nonfinite(WORK, bb, n, n, lda)) {
-            st = bni_error(BN_ERR_SINGULAR, "%s: batch matrix %" PRId64 " is numerically singular: its inverse overflows",
-                           fn, b);
-            break;
-        }
+        st = gesv_checked(fn, "", "its inverse overflows", b, n, n, ab, lda, ipiv, bb);
+        if (st != BN_OK) break;
         bni_la_store(out, b * n * n, n, n, n, 1, WORK, bb, lda);
     }
     bufs_free(&bufs);
