@@ -18,5 +18,6 @@
 #include "bitnet/linalg.h"
 #include "bitnet/tokenizer.h"
 #include "bitnet/sequence.h"
+#include "bitnet/gguf.h"
 
 #endif /* BITNET_BITNET_H */
