@@ -1,0 +1,183 @@
+/* The BitNet b1.58 forward pass (transformers' BitNetForCausalLM, f32),
+ * KV cache; nothing allocated here. */
+#include <math.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "model/model_internal.h"
+
+#define FN "bn_model_forward"
+
+static inline float dot_f32(const float *a, const float *b, int64_t n) {
+    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int j = 0; j < 8; j++) acc[j] += a[i + j] * b[i + j];
+    float s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    for (; i < n; i++) s += a[i] * b[i];
+    return s;
+}
+
+/* BitNetRMSNorm: x * rsqrt(mean(x^2) + eps), then weight * that (f32). */
+static void rms_norm_rows(const float *x, int64_t ldx, const float *w, int64_t m, int64_t n, double eps, float *y,
+                          int64_t ldy) {
+    for (int64_t r = 0; r < m; r++) {
+        const float *xr = x + r * ldx;
+        float *yr = y + r * ldy;
+        double ss = 0;
+        for (int64_t i = 0; i < n; i++) ss += (double)xr[i] * (double)xr[i];
+        float var = (float)(ss / (double)n);
+        float inv = 1.0f / sqrtf(var + (float)eps);
+        for (int64_t i = 0; i < n; i++) yr[i] = w[i] * (xr[i] * inv);
+    }
+}
+
+/* rotate-half RoPE on `heads` heads of HD in row x at position p */
+static void rope_row(const bn_model *m, float *x, int64_t heads, int64_t p) {
+    int64_t half = m->HD / 2;
+    const float *c = m->rope_cos + p * half, *s = m->rope_sin + p * half;
+    for (int64_t h = 0; h < heads; h++) {
+        float *v = x + h * m->HD;
+        for (int64_t i = 0; i < half; i++) {
+            float a = v[i], b = v[i + half];
+            v[i] = a * c[i] - b * s[i];
+            v[i + half] = b * c[i] + a * s[i];
+        }
+    }
+}
+
+typedef struct attn_job {
+    bn_model *m;
+    int64_t layer, pos0;
+} attn_job;
+
+static void attn_task(void *arg, size_t begin, size_t end, int thread) {
+    const attn_job *j = arg;
+    bn_model *m = j->m;
+    float *sc = m->scores + (size_t)thread * (size_t)m->max_seq;
+    int64_t group = m->NH / m->NKV;
+    float scale = (float)(1.0 / sqrt((double)m->HD));
+    const float *kc = m->kc + j->layer * m->max_seq * m->KVD;
+    const float *vc = m->vc + j->layer * m->max_seq * m->KVD;
+    for (size_t it = begin; it < end; it++) {
+        int64_t i = (int64_t)it / m->NH, h = (int64_t)it % m->NH, kh = h / group;
+        int64_t n = j->pos0 + i + 1;
+        const float *q = m->q + i * m->QD + h * m->HD;
+        float mx = -INFINITY;
+        for (int64_t t = 0; t < n; t++) {
+            float s = dot_f32(q, kc + t * m->KVD + kh * m->HD, m->HD) * scale;
+            sc[t] = s;
+            if (s > mx) mx = s;
+        }
+        float sum = 0;
+        for (int64_t t = 0; t < n; t++) {
+            sc[t] = expf(sc[t] - mx);
+            sum += sc[t];
+        }
+        float inv = 1.0f / sum;
+        float *o = m->att + i * m->QD + h * m->HD;
+        for (int64_t d = 0; d < m->HD; d++) o[d] = 0;
+        for (int64_t t = 0; t < n; t++) {
+            float p = sc[t] * inv;
+            const float *v = vc + t * m->KVD + kh * m->HD;
+            for (int64_t d = 0; d < m->HD; d++) o[d] += p * v[d];
+        }
+    }
+}
+
+typedef struct head_job {
+    const bn_model *m;
+    const float *xn; /* [rows, H] */
+    int64_t rows;
+    float *out; /* [rows, V] */
+} head_job;
+
+static void head_task(void *arg, size_t begin, size_t end, int thread) {
+    (void)thread;
+    const head_job *j = arg;
+    const bn_model *m = j->m;
+    for (int64_t r = 0; r < j->rows; r++)
+        for (size_t v = begin; v < end; v++)
+            j->out[r * m->V + (int64_t)v] = dot_f32(j->xn + r * m->H, m->lm_head + (int64_t)v * m->H, m->H);
+}
+
+/* y = W x for both of a pair sharing one quantized input (q8 in m->qx, m->qs) */
+static bn_status lin_q8(bn_model *m, const bn_bitlinear *w, int64_t rows, float *y) {
+    return bn_bitlinear_forward_q8(m->ctx, w, m->qx, m->qs, rows, y, NULL, 0);
+}
+
+static bn_status run_chunk(bn_model *m, const int32_t *tok, int64_t n, float *logits, int all_logits, int last_chunk) {
+    bn_status s;
+    int64_t H = m->H;
+    double eps = m->cfg.rms_norm_eps;
+    for (int64_t i = 0; i < n; i++) memcpy(m->x + i * H, m->embed + (int64_t)tok[i] * H, (size_t)H * sizeof(float));
+    for (int64_t l = 0; l < m->L; l++) {
+        bn_layer *y = &m->layers[l];
+        /* attention */
+        rms_norm_rows(m->x, H, y->in_norm, n, H, eps, m->xn, H);
+        if ((s = bn_bitlinear_quantize_activations(m->xn, n, H, m->qx, m->qs))) return s;
+        if ((s = lin_q8(m, y->q, n, m->q))) return s;
+        if ((s = lin_q8(m, y->k, n, m->k))) return s;
+        if ((s = lin_q8(m, y->v, n, m->v))) return s;
+        float *kc = m->kc + l * m->max_seq * m->KVD, *vc = m->vc + l * m->max_seq * m->KVD;
+        for (int64_t i = 0; i < n; i++) {
+            int64_t p = m->pos + i;
+            rope_row(m, m->q + i * m->QD, m->NH, p);
+            rope_row(m, m->k + i * m->KVD, m->NKV, p);
+            memcpy(kc + p * m->KVD, m->k + i * m->KVD, (size_t)m->KVD * sizeof(float));
+            memcpy(vc + p * m->KVD, m->v + i * m->KVD, (size_t)m->KVD * sizeof(float));
+        }
+        attn_job aj = {m, l, m->pos};
+        if ((s = bn_ctx_parallel_for(m->ctx, (size_t)(n * m->NH), 1, attn_task, &aj))) return s;
+        rms_norm_rows(m->att, m->QD, y->attn_sub, n, m->QD, eps, m->xn, m->QD);
+        if ((s = bn_bitlinear_forward(m->ctx, y->o, m->xn, n, m->tmp))) return s;
+        for (int64_t i = 0; i < n * H; i++) m->x[i] += m->tmp[i];
+        /* MLP */
+        rms_norm_rows(m->x, H, y->post_norm, n, H, eps, m->xn, H);
+        if ((s = bn_bitlinear_quantize_activations(m->xn, n, H, m->qx, m->qs))) return s;
+        if ((s = lin_q8(m, y->gate, n, m->gate))) return s;
+        if ((s = lin_q8(m, y->up, n, m->up))) return s;
+        for (int64_t i = 0; i < n * m->I; i++) {
+            float g = m->gate[i] > 0 ? m->gate[i] : 0;
+            m->gate[i] = (g * g) * m->up[i];
+        }
+        rms_norm_rows(m->gate, m->I, y->ffn_sub, n, m->I, eps, m->xn, m->I);
+        if ((s = bn_bitlinear_forward(m->ctx, y->down, m->xn, n, m->tmp))) return s;
+        for (int64_t i = 0; i < n * H; i++) m->x[i] += m->tmp[i];
+    }
+    if (logits) {
+        int64_t first = all_logits ? 0 : n - 1;
+        if (all_logits || last_chunk) {
+            int64_t rows = n - first;
+            rms_norm_rows(m->x + first * H, H, m->norm, rows, H, eps, m->xn, H);
+            head_job hj = {m, m->xn, rows, all_logits ? logits : logits};
+            if ((s = bn_ctx_parallel_for(m->ctx, (size_t)m->V, 256, head_task, &hj))) return s;
+        }
+    }
+    m->pos += n;
+    return BN_OK;
+}
+
+bn_status bn_model_forward(bn_model *m, const int32_t *tokens, int64_t n, float *logits, int all_logits) {
+    BNI_CHECK_NULL(FN, m);
+    BNI_CHECK_NULL(FN, tokens);
+    if (n < 1) return bni_error(BN_ERR_INVALID_ARGUMENT, FN ": n = %lld tokens", (long long)n);
+    if (n > m->max_seq - m->pos)
+        return bni_error(BN_ERR_OUT_OF_RANGE, FN ": %lld tokens at position %lld pass the KV cache of %lld positions",
+                         (long long)n, (long long)m->pos, (long long)m->max_seq);
+    for (int64_t i = 0; i < n; i++)
+        if (tokens[i] < 0 || tokens[i] >= m->V)
+            return bni_error(BN_ERR_OUT_OF_RANGE, FN ": token %lld is id %d, outside the vocabulary of %lld", (long long)i,
+                             (int)tokens[i], (long long)m->V);
+    int64_t start_pos = m->pos;
+    for (int64_t off = 0; off < n; off += m->max_batch) {
+        int64_t c = n - off < m->max_batch ? n - off : m->max_batch;
+        float *lg = logits ? (all_logits ? logits + off * m->V : logits) : NULL;
+        bn_status s = run_chunk(m, tokens + off, c, lg, all_logits, off + c == n);
+        if (s != BN_OK) {
+            m->pos = start_pos;
+            return s;
+        }
+    }
+    return BN_OK;
+}

@@ -1,0 +1,267 @@
+/* bn_model_load: Hugging Face BitNet directories (master or packed). */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bitnet/quant.h"
+#include "core/alloc.h"
+#include "core/error.h"
+#include "model/model_internal.h"
+
+#define FN "bn_model_load"
+
+void bn_model_options_default(bn_model_options *o) {
+    if (!o) return;
+    o->max_seq = 0;
+    o->max_batch = 0;
+}
+
+/* A floating tensor of exactly the given shape, as a new f32 array. */
+static bn_status load_f32(const bn_safetensors *st, const char *name, int ndim, const int64_t *shape, float **out) {
+    bn_st_tensor t;
+    bn_status s = bn_safetensors_find(st, name, &t);
+    if (s != BN_OK) return bni_error(BN_ERR_FORMAT, FN ": missing tensor '%s'", name);
+    int ok = t.ndim == ndim;
+    for (int d = 0; ok && d < ndim; d++) ok = t.shape[d] == shape[d];
+    if (!ok) {
+        char want[96], got[96];
+        bni_format_shape(want, sizeof want, ndim, shape);
+        bni_format_shape(got, sizeof got, t.ndim, t.shape);
+        return bni_error(BN_ERR_FORMAT, FN ": tensor '%s' in '%s' has shape %s, the config needs %s", name, t.file, got, want);
+    }
+    float *f = bni_malloc((size_t)t.numel * sizeof(float) + 1);
+    if (!f) return bni_error(BN_ERR_OUT_OF_MEMORY, FN ": no memory for '%s'", name);
+    s = bn_st_tensor_to_f32(&t, f, (size_t)t.numel);
+    if (s != BN_OK) {
+        bni_free(f);
+        return bni_error(BN_ERR_FORMAT, FN ": tensor '%s' in '%s' has dtype %s, a floating type is needed", name, t.file,
+                         bn_safetensors_dtype_name(t.dtype) ? bn_safetensors_dtype_name(t.dtype) : "?");
+    }
+    for (int64_t i = 0; i < t.numel; i++)
+        if (!isfinite(f[i])) {
+            bni_free(f);
+            return bni_error(BN_ERR_FORMAT, FN ": tensor '%s' in '%s' has a non-finite value at %lld", name, t.file,
+                             (long long)i);
+        }
+    *out = f;
+    return BN_OK;
+}
+
+static bn_status load_linear(bn_model *m, const bn_safetensors *st, const char *prefix, int64_t n, int64_t k,
+                             bn_bitlinear **out) {
+    char name[256], sname[256];
+    snprintf(name, sizeof name, "%s.weight", prefix);
+    snprintf(sname, sizeof sname, "%s.weight_scale", prefix);
+    bn_st_tensor t;
+    if (bn_safetensors_find(st, name, &t) != BN_OK) return bni_error(BN_ERR_FORMAT, FN ": missing tensor '%s'", name);
+    bn_status s;
+    if (t.dtype == BN_DTYPE_U8) {
+        int64_t rows = (n + 3) / 4;
+        if (t.ndim != 2 || t.shape[0] != rows || t.shape[1] != k)
+            return bni_error(BN_ERR_FORMAT, FN ": packed tensor '%s' in '%s' must be u8 [%lld, %lld] for a %lldx%lld layer",
+                             name, t.file, (long long)rows, (long long)k, (long long)n, (long long)k);
+        if (m->cfg.linear_kind == BN_LINEAR_ONLINE && m->cfg.quantized)
+            return bni_error(BN_ERR_FORMAT, FN ": tensor '%s' is packed but config.json says quantization_mode online", name);
+        bn_st_tensor ts;
+        if (bn_safetensors_find(st, sname, &ts) != BN_OK)
+            return bni_error(BN_ERR_FORMAT, FN ": missing tensor '%s' (packed weights need their scale)", sname);
+        float scale;
+        if (ts.numel != 1 || bn_st_tensor_to_f32(&ts, &scale, 1) != BN_OK)
+            return bni_error(BN_ERR_FORMAT, FN ": tensor '%s' in '%s' must be one floating value", sname, ts.file);
+        if (!isfinite(scale) || scale <= 0)
+            return bni_error(BN_ERR_FORMAT, FN ": tensor '%s' = %g is not a positive scale", sname, (double)scale);
+        if (m->cfg.linear_kind == BN_LINEAR_BITLINEAR) scale = 1.0f / scale;
+        int8_t *vals = bni_malloc((size_t)(rows * 4) * (size_t)k);
+        if (!vals) return bni_error(BN_ERR_OUT_OF_MEMORY, FN ": no memory for '%s'", name);
+        s = bn_quant_unpack(BN_QUANT_HF, n, k, t.data, t.nbytes, vals, NULL);
+        if (s != BN_OK) {
+            bni_free(vals);
+            return bni_error(s, FN ": tensor '%s' in '%s': %s", name, t.file, bn_last_error());
+        }
+        s = bn_bitlinear_new_from_ternary(m->ctx, vals, n, k, &scale, 0, out);
+        bni_free(vals);
+    } else {
+        float *w = NULL;
+        int64_t shape[2] = {n, k};
+        s = load_f32(st, name, 2, shape, &w);
+        if (s != BN_OK) return s;
+        if (m->cfg.quantized && m->cfg.linear_kind != BN_LINEAR_ONLINE) {
+            bni_free(w);
+            return bni_error(BN_ERR_FORMAT, FN ": tensor '%s' holds master weights but config.json says packed (offline)",
+                             name);
+        }
+        s = bn_bitlinear_new_from_f32(m->ctx, w, n, k, 0, out);
+        bni_free(w);
+    }
+    if (s != BN_OK) return s;
+    s = bn_bitlinear_reserve(*out, m->max_batch);
+    return s;
+}
+
+void bn_model_free(bn_model *m) {
+    if (!m) return;
+    if (m->layers) {
+        for (int64_t l = 0; l < m->L; l++) {
+            bn_layer *y = &m->layers[l];
+            bn_bitlinear_free(y->q); bn_bitlinear_free(y->k); bn_bitlinear_free(y->v); bn_bitlinear_free(y->o);
+            bn_bitlinear_free(y->gate); bn_bitlinear_free(y->up); bn_bitlinear_free(y->down);
+            bni_free(y->in_norm); bni_free(y->attn_sub); bni_free(y->post_norm); bni_free(y->ffn_sub);
+        }
+    }
+    if (m->lm_head != m->embed) bni_free(m->lm_head);
+    bni_free(m->embed);
+    bni_free(m->norm);
+    bni_free(m->layers);
+    bni_free(m->rope_cos); bni_free(m->rope_sin);
+    bni_free(m->kc); bni_free(m->vc);
+    bni_free(m->x); bni_free(m->xn); bni_free(m->q); bni_free(m->k); bni_free(m->v); bni_free(m->att);
+    bni_free(m->tmp); bni_free(m->gate); bni_free(m->up); bni_free(m->qx); bni_free(m->qs); bni_free(m->scores);
+    bni_free(m->probs); bni_free(m->pairs); bni_free(m->logits); bni_free(m->hist);
+    bni_free(m);
+}
+
+static void *alloc_f(int64_t a, int64_t b, size_t el, int *ok) {
+    size_t n;
+    if (!bni_mul_size((size_t)a, (size_t)b, &n) || !bni_mul_size(n, el, &n)) { *ok = 0; return NULL; }
+    void *p = bni_calloc(1, n + 64);
+    if (!p) *ok = 0;
+    return p;
+}
+
+static bn_status load_impl(bn_model *m, const char *path, const bn_safetensors *st) {
+    bn_status s;
+    char name[256];
+    int64_t H = m->H, V = m->V;
+    int64_t shV[2] = {V, H}, shH[1] = {H}, shQ[1] = {m->QD}, shI[1] = {m->I};
+    if ((s = load_f32(st, "model.embed_tokens.weight", 2, shV, &m->embed))) return s;
+    if ((s = load_f32(st, "model.norm.weight", 1, shH, &m->norm))) return s;
+    if (m->cfg.tie_word_embeddings) {
+        m->lm_head = m->embed;
+    } else {
+        if (!bn_safetensors_has(st, "lm_head.weight"))
+            return bni_error(BN_ERR_FORMAT, FN ": '%s': tie_word_embeddings is false but there is no tensor 'lm_head.weight'",
+                             path);
+        if ((s = load_f32(st, "lm_head.weight", 2, shV, &m->lm_head))) return s;
+    }
+    m->layers = bni_calloc((size_t)m->L, sizeof(bn_layer));
+    if (!m->layers) return bni_error(BN_ERR_OUT_OF_MEMORY, FN ": out of memory");
+    for (int64_t l = 0; l < m->L; l++) {
+        bn_layer *y = &m->layers[l];
+        char p[200];
+#define LIN(field, sub, n, k)                                                   \
+    snprintf(p, sizeof p, "model.layers.%lld.%s", (long long)l, sub);          \
+    if ((s = load_linear(m, st, p, n, k, &y->field))) return s;
+#define NORM(field, sub, shape)                                                 \
+    snprintf(name, sizeof name, "model.layers.%lld.%s", (long long)l, sub);    \
+    if ((s = load_f32(st, name, 1, shape, &y->field))) return s;
+        LIN(q, "self_attn.q_proj", m->QD, H)
+        LIN(k, "self_attn.k_proj", m->KVD, H)
+        LIN(v, "self_attn.v_proj", m->KVD, H)
+        LIN(o, "self_attn.o_proj", H, m->QD)
+        LIN(gate, "mlp.gate_proj", m->I, H)
+        LIN(up, "mlp.up_proj", m->I, H)
+        LIN(down, "mlp.down_proj", H, m->I)
+        NORM(in_norm, "input_layernorm.weight", shH)
+        NORM(post_norm, "post_attention_layernorm.weight", shH)
+        NORM(attn_sub, "self_attn.attn_sub_norm.weight", shQ)
+        NORM(ffn_sub, "mlp.ffn_sub_norm.weight", shI)
+#undef LIN
+#undef NORM
+    }
+    snprintf(name, sizeof name, "model.layers.%lld.input_layernorm.weight", (long long)m->L);
+    if (bn_safetensors_has(st, name))
+        return bni_error(BN_ERR_FORMAT, FN ": '%s' has tensor '%s' but config.json says num_hidden_layers = %lld", path, name,
+                         (long long)m->L);
+    /* buffers */
+    int ok = 1;
+    int64_t B = m->max_batch, W = H > m->I ? H : m->I;
+    if (W < m->QD) W = m->QD;
+    int64_t half = m->HD / 2;
+    m->rope_cos = alloc_f(m->max_seq, half, 4, &ok);
+    m->rope_sin = alloc_f(m->max_seq, half, 4, &ok);
+    m->kc = alloc_f(m->L * m->max_seq, m->KVD, 4, &ok);
+    m->vc = alloc_f(m->L * m->max_seq, m->KVD, 4, &ok);
+    m->x = alloc_f(B, H, 4, &ok);
+    m->xn = alloc_f(B, W, 4, &ok);
+    m->q = alloc_f(B, m->QD, 4, &ok);
+    m->k = alloc_f(B, m->KVD, 4, &ok);
+    m->v = alloc_f(B, m->KVD, 4, &ok);
+    m->att = alloc_f(B, m->QD, 4, &ok);
+    m->tmp = alloc_f(B, H, 4, &ok);
+    m->gate = alloc_f(B, m->I, 4, &ok);
+    m->up = alloc_f(B, m->I, 4, &ok);
+    m->qx = alloc_f(B, W, 1, &ok);
+    m->qs = alloc_f(B, 1, 4, &ok);
+    m->nthreads = bn_ctx_num_threads(m->ctx);
+    if (m->nthreads < 1) m->nthreads = 1;
+    m->scores = alloc_f(m->nthreads, m->max_seq, 4, &ok);
+    m->probs = alloc_f(V, 1, 4, &ok);
+    m->pairs = alloc_f(V, 1, sizeof(bn_logit_pair), &ok);
+    m->logits = alloc_f(V, 1, 4, &ok);
+    m->hist = alloc_f(m->max_seq + 1, 1, 4, &ok);
+    if (!ok) return bni_error(BN_ERR_OUT_OF_MEMORY, FN ": no memory for the buffers (max_seq %lld, max_batch %lld)",
+                              (long long)m->max_seq, (long long)B);
+    /* transformers' default RoPE table, in f32 (as src/ops/rope.c) */
+    for (int64_t i = 0; i < half; i++) {
+        float e = (float)(2 * i) / (float)m->HD;
+        float inv = 1.0f / (float)pow((double)(float)m->cfg.rope_theta, (double)e);
+        for (int64_t p = 0; p < m->max_seq; p++) {
+            float a = (float)p * inv;
+            m->rope_cos[p * half + i] = (float)cos((double)a);
+            m->rope_sin[p * half + i] = (float)sin((double)a);
+        }
+    }
+    return BN_OK;
+}
+
+bn_status bn_model_load(bn_ctx *ctx, const char *path, const bn_model_options *options, bn_model **out) {
+    BNI_CHECK_NULL(FN, ctx);
+    BNI_CHECK_NULL(FN, path);
+    BNI_CHECK_NULL(FN, out);
+    bn_model_options o;
+    bn_model_options_default(&o);
+    if (options) o = *options;
+    if (o.max_seq < 0 || o.max_batch < 0)
+        return bni_error(BN_ERR_INVALID_ARGUMENT, FN ": max_seq %lld / max_batch %lld negative", (long long)o.max_seq,
+                         (long long)o.max_batch);
+    bn_model *m = bni_calloc(1, sizeof(*m));
+    if (!m) return bni_error(BN_ERR_OUT_OF_MEMORY, FN ": out of memory");
+    m->ctx = ctx;
+    bn_status s = bn_bitnet_config_load(path, &m->cfg);
+    if (s != BN_OK) { bni_free(m); return s; }
+    bn_bitnet_config *c = &m->cfg;
+    m->H = c->hidden_size; m->I = c->intermediate_size; m->NH = c->num_attention_heads; m->NKV = c->num_key_value_heads;
+    m->HD = c->head_dim; m->V = c->vocab_size; m->L = c->num_hidden_layers;
+    m->QD = m->NH * m->HD; m->KVD = m->NKV * m->HD;
+    m->max_seq = o.max_seq ? o.max_seq : (c->max_position_embeddings > 0 && c->max_position_embeddings < 4096
+                                              ? c->max_position_embeddings : 4096);
+    m->max_batch = o.max_batch ? o.max_batch : 64;
+    if (m->max_batch > m->max_seq) m->max_batch = m->max_seq;
+    bn_safetensors *st = NULL;
+    s = bn_safetensors_open(path, &st);
+    if (s == BN_OK) s = load_impl(m, path, st);
+    bn_safetensors_close(st);
+    if (s != BN_OK) { bn_model_free(m); return s; }
+    *out = m;
+    return BN_OK;
+}
+
+const bn_bitnet_config *bn_model_config(const bn_model *m) { return m ? &m->cfg : NULL; }
+int64_t bn_model_vocab_size(const bn_model *m) { return m ? m->V : 0; }
+int64_t bn_model_max_seq(const bn_model *m) { return m ? m->max_seq : 0; }
+int64_t bn_model_position(const bn_model *m) { return m ? m->pos : 0; }
+void bn_model_reset(bn_model *m) { if (m) m->pos = 0; }
+
+size_t bn_model_bytes_per_token(const bn_model *m) {
+    if (!m) return 0;
+    size_t b = 0;
+    for (int64_t l = 0; l < m->L; l++) {
+        const bn_layer *y = &m->layers[l];
+        b += bn_bitlinear_packed_bytes(y->q) + bn_bitlinear_packed_bytes(y->k) + bn_bitlinear_packed_bytes(y->v) +
+             bn_bitlinear_packed_bytes(y->o) + bn_bitlinear_packed_bytes(y->gate) + bn_bitlinear_packed_bytes(y->up) +
+             bn_bitlinear_packed_bytes(y->down);
+    }
+    b += (size_t)m->V * (size_t)m->H * sizeof(float); /* output layer */
+    b += (size_t)m->H * sizeof(float);                /* one embedding row */
+    return b;
+}

@@ -1,0 +1,49 @@
+/* Internal: the model's structures, shared by load, forward and sampling. */
+#ifndef BITNET_MODEL_INTERNAL_H
+#define BITNET_MODEL_INTERNAL_H
+
+#include <stdint.h>
+
+#include "bitnet/bitlinear.h"
+#include "bitnet/model.h"
+
+typedef struct bn_logit_pair {
+    float v;
+    int32_t i;
+} bn_logit_pair;
+
+typedef struct bn_layer {
+    bn_bitlinear *q, *k, *v, *o, *gate, *up, *down;
+    float *in_norm;   /* [H] */
+    float *attn_sub;  /* [NH*HD] */
+    float *post_norm; /* [H] */
+    float *ffn_sub;   /* [I] */
+} bn_layer;
+
+struct bn_model {
+    bn_ctx *ctx;
+    bn_bitnet_config cfg;
+    int64_t H, I, NH, NKV, HD, V, L, QD, KVD;
+    int64_t max_seq, max_batch, pos;
+    float *embed;   /* [V, H] */
+    float *lm_head; /* [V, H]; == embed when tied */
+    float *norm;    /* [H] */
+    bn_layer *layers;
+    /* rope table [max_seq, HD/2] cos and sin */
+    float *rope_cos, *rope_sin;
+    /* KV cache [L][max_seq][KVD] */
+    float *kc, *vc;
+    /* activations for max_batch tokens */
+    float *x, *xn, *q, *k, *v, *att, *tmp, *gate, *up;
+    int8_t *qx;
+    float *qs;
+    float *scores; /* [threads][max_seq] */
+    int nthreads;
+    /* sampling scratch */
+    float *probs;         /* [V] */
+    bn_logit_pair *pairs; /* [V] */
+    float *logits;        /* [V] generation's logits */
+    int32_t *hist;        /* [max_seq + 1] generation's ids */
+};
+
+#endif

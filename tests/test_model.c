@@ -1,0 +1,206 @@
+/* The BitNet model against transformers' logits (tests/data/models): one
+ * forward pass, chunked prefill, token by token through the KV cache, the
+ * greedy continuation; sampling; load errors. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bitnet/model.h"
+#include "io/json_mini.h"
+#include "test_util.h"
+
+#define TOL 1e-3
+
+typedef struct refdata {
+    int32_t ids[256];
+    int64_t n_prompt, n_greedy, T, V;
+} refdata;
+
+static int load_ref(const char *dir, refdata *r) {
+    char p[1024];
+    snprintf(p, sizeof p, "%s/reference.json", dir);
+    FILE *f = fopen(p, "rb");
+    if (!f) return 0;
+    static char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    bnj *root = bnj_parse(buf, n, NULL, 0);
+    if (!root) return 0;
+    const bnj *pi = bnj_get(root, "prompt_ids"), *gi = bnj_get(root, "greedy_ids");
+    const bnj *shape = bnj_get(bnj_get(bnj_get(root, "logits"), "master"), "shape");
+    r->n_prompt = (int64_t)pi->n;
+    r->n_greedy = (int64_t)gi->n;
+    for (size_t i = 0; i < pi->n; i++) r->ids[i] = (int32_t)pi->kids[i].inum;
+    for (size_t i = 0; i < gi->n; i++) r->ids[pi->n + i] = (int32_t)gi->kids[i].inum;
+    r->T = shape->kids[0].inum;
+    r->V = shape->kids[1].inum;
+    bnj_free(root);
+    return r->T == r->n_prompt + r->n_greedy;
+}
+
+static float *load_logits(const char *dir, const char *variant, int64_t count) {
+    char p[1024];
+    snprintf(p, sizeof p, "%s/logits_%s.f32", dir, variant);
+    FILE *f = fopen(p, "rb");
+    if (!f) return NULL;
+    float *x = malloc((size_t)count * sizeof(float));
+    size_t got = fread(x, sizeof(float), (size_t)count, f);
+    fclose(f);
+    if ((int64_t)got != count) { free(x); return NULL; }
+    return x;
+}
+
+/* max|a-b| / max|ref| over rows [r0, r1) */
+static double rel_err(const float *a, const float *ref, int64_t rows, int64_t V) {
+    double md = 0, mr = 0;
+    for (int64_t i = 0; i < rows * V; i++) {
+        double d = fabs((double)a[i] - (double)ref[i]);
+        if (d > md || d != d) md = d != d ? INFINITY : d;
+        if (fabs((double)ref[i]) > mr) mr = fabs((double)ref[i]);
+    }
+    return md / mr;
+}
+
+static int32_t argmax(const float *x, int64_t n) {
+    int32_t b = 0;
+    for (int64_t i = 1; i < n; i++)
+        if (x[i] > x[b]) b = (int32_t)i;
+    return b;
+}
+
+static void check_model(bn_ctx *ctx, const char *name, const char *variant) {
+    char dir[512], mdir[600];
+    snprintf(dir, sizeof dir, "%s/models/%s", BITNET_TEST_DATA_DIR, name);
+    snprintf(mdir, sizeof mdir, "%s/%s", dir, variant);
+    refdata r;
+    CHECK(load_ref(dir, &r));
+    float *want = load_logits(dir, variant, r.T * r.V);
+    CHECK(want != NULL);
+    if (!want) return;
+    bn_model *m = NULL;
+    CHECK_OK(bn_model_load(ctx, mdir, NULL, &m));
+    if (!m) { free(want); return; }
+    CHECK(bn_model_vocab_size(m) == r.V);
+    int64_t T = r.T, V = r.V;
+    float *got = malloc((size_t)(T * V) * sizeof(float));
+    /* one forward pass */
+    CHECK_OK(bn_model_forward(m, r.ids, T, got, 1));
+    double e_one = rel_err(got, want, T, V);
+    CHECK(e_one <= TOL);
+    /* token by token through the KV cache */
+    bn_model_reset(m);
+    for (int64_t t = 0; t < T; t++) CHECK_OK(bn_model_forward(m, &r.ids[t], 1, got + t * V, 0));
+    double e_tok = rel_err(got, want, T, V);
+    CHECK(e_tok <= TOL);
+    /* prompt, then the rest in uneven chunks */
+    bn_model_reset(m);
+    CHECK_OK(bn_model_forward(m, r.ids, r.n_prompt, got, 1));
+    CHECK_OK(bn_model_forward(m, r.ids + r.n_prompt, 3, got + r.n_prompt * V, 1));
+    CHECK_OK(bn_model_forward(m, r.ids + r.n_prompt + 3, T - r.n_prompt - 3, got + (r.n_prompt + 3) * V, 1));
+    double e_chunk = rel_err(got, want, T, V);
+    CHECK(e_chunk <= TOL);
+    CHECK(bn_model_position(m) == T);
+    printf("%s/%s: T=%lld max|d|/max|logit|: one pass %.3g, token by token %.3g, chunks %.3g\n", name, variant,
+           (long long)T, e_one, e_tok, e_chunk);
+    /* greedy continuation (master is what the reference generated with) */
+    if (strcmp(variant, "master") == 0) {
+        bn_model_reset(m);
+        float *lg = malloc((size_t)V * sizeof(float));
+        CHECK_OK(bn_model_forward(m, r.ids, r.n_prompt, lg, 0));
+        int same = 1;
+        for (int64_t g = 0; g < r.n_greedy; g++) {
+            int32_t t = argmax(lg, V);
+            if (t != r.ids[r.n_prompt + g]) same = 0;
+            if (g + 1 < r.n_greedy) CHECK_OK(bn_model_forward(m, &t, 1, lg, 0));
+        }
+        CHECK(same);
+        free(lg);
+        /* bn_model_generate, greedy: same ids, stopping after an EOS */
+        int32_t out[256];
+        int64_t n_out = 0;
+        CHECK_OK(bn_model_generate(m, r.ids, r.n_prompt, r.n_greedy, NULL, NULL, NULL, out, &n_out));
+        int64_t expect = r.n_greedy;
+        for (int64_t g = 0; g < r.n_greedy; g++)
+            if (r.ids[r.n_prompt + g] == 2) { expect = g + 1; break; }
+        CHECK(n_out == expect);
+        CHECK(memcmp(out, r.ids + r.n_prompt, (size_t)expect * sizeof(int32_t)) == 0);
+        /* sampling: same seed, same ids; top_k 1 is greedy */
+        bn_sampler_params sp;
+        bn_sampler_params_default(&sp);
+        sp.temperature = 0.8f; sp.top_k = 40; sp.top_p = 0.9f; sp.repetition_penalty = 1.1f; sp.seed = 42;
+        int32_t a[16], b[16];
+        int64_t na = 0, nb = 0;
+        CHECK_OK(bn_model_generate(m, r.ids, r.n_prompt, 16, &sp, NULL, NULL, a, &na));
+        CHECK_OK(bn_model_generate(m, r.ids, r.n_prompt, 16, &sp, NULL, NULL, b, &nb));
+        CHECK(na == nb && memcmp(a, b, (size_t)na * sizeof(int32_t)) == 0);
+        for (int64_t i = 0; i < na; i++) CHECK(a[i] >= 0 && a[i] < V);
+        sp.top_k = 1;
+        CHECK_OK(bn_model_generate(m, r.ids, r.n_prompt, r.n_greedy, &sp, NULL, NULL, a, &na));
+        CHECK(na >= 1 && a[0] == r.ids[r.n_prompt]);
+    }
+    /* errors leave the cache as it was */
+    bn_model_reset(m);
+    int32_t bad = (int32_t)V;
+    CHECK_ERR(bn_model_forward(m, &bad, 1, got, 0), BN_ERR_OUT_OF_RANGE, "outside the vocabulary");
+    CHECK(bn_model_position(m) == 0);
+    free(got);
+    free(want);
+    bn_model_free(m);
+}
+
+static void check_errors(bn_ctx *ctx) {
+    bn_model *m = NULL;
+    CHECK_ERR(bn_model_load(ctx, "/nonexistent/model", NULL, &m), BN_ERR_IO, "/nonexistent/model");
+    CHECK(m == NULL);
+    /* a small cache: overflow is an error, nothing appended */
+    char mdir[512];
+    snprintf(mdir, sizeof mdir, "%s/models/bitnet-tiny/packed", BITNET_TEST_DATA_DIR);
+    bn_model_options o;
+    bn_model_options_default(&o);
+    o.max_seq = 8;
+    o.max_batch = 3;
+    CHECK_OK(bn_model_load(ctx, mdir, &o, &m));
+    if (!m) return;
+    int32_t ids[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+    float *lg = malloc(512 * sizeof(float));
+    CHECK_OK(bn_model_forward(m, ids, 7, lg, 0));
+    CHECK_ERR(bn_model_forward(m, ids, 2, lg, 0), BN_ERR_OUT_OF_RANGE, "KV cache");
+    CHECK(bn_model_position(m) == 7);
+    CHECK_OK(bn_model_forward(m, ids, 1, lg, 0));
+    free(lg);
+    bn_model_free(m);
+    /* a config that disagrees with the weights */
+    char tmp[] = "/tmp/bn_test_model_XXXXXX";
+    if (!mkdtemp(tmp)) return;
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd,
+             "cp '%s/model.safetensors' '%s/' && sed 's/\"hidden_size\": 128/\"hidden_size\": 64/' '%s/config.json' > "
+             "'%s/config.json'",
+             mdir, tmp, mdir, tmp);
+    CHECK(system(cmd) == 0);
+    CHECK_ERR(bn_model_load(ctx, tmp, NULL, &m), BN_ERR_FORMAT, "model.embed_tokens.weight");
+    snprintf(cmd, sizeof cmd, "sed 's/\"num_hidden_layers\": 2/\"num_hidden_layers\": 1/' '%s/config.json' > '%s/config.json'",
+             mdir, tmp);
+    CHECK(system(cmd) == 0);
+    CHECK_ERR(bn_model_load(ctx, tmp, NULL, &m), BN_ERR_FORMAT, "num_hidden_layers");
+    snprintf(cmd, sizeof cmd, "sed 's/\"offline\"/\"online\"/' '%s/config.json' > '%s/config.json'", mdir, tmp);
+    CHECK(system(cmd) == 0);
+    CHECK_ERR(bn_model_load(ctx, tmp, NULL, &m), BN_ERR_FORMAT, "packed");
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
+    CHECK(system(cmd) == 0);
+}
+
+int main(void) {
+    bn_ctx *ctx = NULL;
+    CHECK_OK(bn_ctx_new(NULL, &ctx));
+    if (!ctx) return bt_summary("test_model");
+    const char *names[] = {"bitnet-tiny", "bitnet-tiny-mqa"};
+    const char *variants[] = {"master", "packed"};
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 2; j++) check_model(ctx, names[i], variants[j]);
+    check_errors(ctx);
+    bn_ctx_free(ctx);
+    return bt_summary("test_model");
+}
