@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "cmd_bench.h"
+#include "cmd_convert.h"
 #include "cmd_tokenize.h"
 
 /* One row per sub-command; see cli.h for how to add one. */
@@ -15,6 +16,7 @@ const cli_command cli_commands[] = {
      "  -h, --help  this text\n"
      "\nenvironment: BITNET_NUM_THREADS, BITNET_ISA, BITNET_DEVICE (see the README)\n",
      cmd_info},
+    {"convert", BN_CLI_CONVERT_SUMMARY, BN_CLI_CONVERT_USAGE, BN_CLI_CONVERT_DETAILS, bn_cli_cmd_convert},
     {"bench", BN_CLI_BENCH_SUMMARY, BN_CLI_BENCH_USAGE, BN_CLI_BENCH_DETAILS, bn_cli_cmd_bench},
 #ifdef BITNET_HAVE_TOKENIZER
     {"tokenize", BN_CLI_TOKENIZE_SUMMARY, BN_CLI_TOKENIZE_USAGE, BN_CLI_TOKENIZE_DETAILS, bn_cli_cmd_tokenize},
