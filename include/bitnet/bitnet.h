@@ -13,6 +13,7 @@
 #include "bitnet/context.h"
 #include "bitnet/tensor.h"
 #include "bitnet/quant.h"
+#include "bitnet/precision.h"
 #include "bitnet/bitlinear.h"
 #include "bitnet/ops.h"
 #include "bitnet/linalg.h"
