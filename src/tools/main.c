@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "cmd_bench.h"
+#include "cmd_generate.h"
 #include "cmd_convert.h"
 #include "cmd_tokenize.h"
 
@@ -21,6 +22,8 @@ const cli_command cli_commands[] = {
 #ifdef BITNET_HAVE_TOKENIZER
     {"tokenize", BN_CLI_TOKENIZE_SUMMARY, BN_CLI_TOKENIZE_USAGE, BN_CLI_TOKENIZE_DETAILS, bn_cli_cmd_tokenize},
 #endif
+    {"generate", BN_CLI_GENERATE_SUMMARY, BN_CLI_GENERATE_USAGE, BN_CLI_GENERATE_DETAILS, bn_cli_cmd_generate},
+    {"logits", BN_CLI_LOGITS_SUMMARY, BN_CLI_LOGITS_USAGE, BN_CLI_LOGITS_DETAILS, bn_cli_cmd_logits},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
