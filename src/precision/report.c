@@ -131,6 +131,7 @@ bn_status bn_precision_report_print(const bn_precision_report *r, FILE *f) {
     fprintf(f, "%-*s  %-10s  %-14s  %10s  %11s  %9s  %9s  %10s\n", w, "tensor", "kind", "precision", "bytes", "mse",
             "sqnr_db", "cosine", "max_abs");
     double tot = 0, tot32 = 0;
+    int any_override = 0;
     for (size_t i = 0; i < r->n; i++) {
         const bn_precision_report_row *row = &r->rows[i];
         char spec[48], bytes[32];
@@ -139,6 +140,7 @@ bn_status bn_precision_report_print(const bn_precision_report *r, FILE *f) {
         fprintf(f, "%-*.*s  %-10s  %-14s  %10s  %11.4e  %9.2f  %9.6f  %10.4e%s\n", w, w, row->name,
                 bn_layer_kind_name(row->kind), spec, bytes, row->error.mse, row->error.sqnr_db, row->error.cosine,
                 row->error.max_abs_err, row->matched ? " *" : "");
+        any_override |= row->matched != NULL;
         tot += (double)row->bytes;
         tot32 += (double)row->bytes_f32;
     }
@@ -146,6 +148,6 @@ bn_status bn_precision_report_print(const bn_precision_report *r, FILE *f) {
     fmt_bytes(a, sizeof a, tot);
     fmt_bytes(b, sizeof b, tot32);
     fprintf(f, "total: %zu tensors, %s (f32: %s, %.2fx smaller)%s\n", r->n, a, b, tot > 0 ? tot32 / tot : 0.0,
-            r->n ? "; * = chosen by an override" : "");
+            any_override ? "; * = chosen by an override" : "");
     return BN_OK;
 }

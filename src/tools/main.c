@@ -6,6 +6,7 @@
 #include "cmd_bench.h"
 #include "cmd_generate.h"
 #include "cmd_convert.h"
+#include "cmd_precision.h"
 #include "cmd_tokenize.h"
 
 /* One row per sub-command; see cli.h for how to add one. */
@@ -18,6 +19,7 @@ const cli_command cli_commands[] = {
      "\nenvironment: BITNET_NUM_THREADS, BITNET_ISA, BITNET_DEVICE (see the README)\n",
      cmd_info},
     {"convert", BN_CLI_CONVERT_SUMMARY, BN_CLI_CONVERT_USAGE, BN_CLI_CONVERT_DETAILS, bn_cli_cmd_convert},
+    {"precision", BN_CLI_PRECISION_SUMMARY, BN_CLI_PRECISION_USAGE, BN_CLI_PRECISION_DETAILS, bn_cli_cmd_precision},
     {"bench", BN_CLI_BENCH_SUMMARY, BN_CLI_BENCH_USAGE, BN_CLI_BENCH_DETAILS, bn_cli_cmd_bench},
 #ifdef BITNET_HAVE_TOKENIZER
     {"tokenize", BN_CLI_TOKENIZE_SUMMARY, BN_CLI_TOKENIZE_USAGE, BN_CLI_TOKENIZE_DETAILS, bn_cli_cmd_tokenize},
