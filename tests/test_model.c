@@ -192,6 +192,77 @@ static void check_errors(bn_ctx *ctx) {
     CHECK(system(cmd) == 0);
 }
 
+/* The same packed model as `bitlinear` (y = (x_q.w) / weight_scale): the
+ * scales stored as their reciprocals (f32) must give the same logits. */
+static void check_bitlinear_class(bn_ctx *ctx) {
+    char src[512], dir[] = "/tmp/bn_test_bl_XXXXXX";
+    snprintf(src, sizeof src, "%s/models/bitnet-tiny/packed", BITNET_TEST_DATA_DIR);
+    if (!mkdtemp(dir)) return;
+    bn_safetensors *st = NULL;
+    CHECK_OK(bn_safetensors_open(src, &st));
+    if (!st) return;
+    size_t n = bn_safetensors_count(st);
+    char *hdr = malloc(1 << 16);
+    size_t hl = 0, off = 0;
+    hl += (size_t)sprintf(hdr + hl, "{");
+    for (size_t i = 0; i < n; i++) {
+        bn_st_tensor t;
+        CHECK_OK(bn_safetensors_get(st, i, &t));
+        int scale = strstr(t.name, "weight_scale") != NULL;
+        const char *dt = scale ? "F32" : bn_safetensors_dtype_name(t.dtype);
+        size_t nb = scale ? 4 : t.nbytes;
+        hl += (size_t)sprintf(hdr + hl, "%s\"%s\":{\"dtype\":\"%s\",\"shape\":[", i ? "," : "", t.name, dt);
+        for (int d = 0; d < t.ndim; d++) hl += (size_t)sprintf(hdr + hl, "%s%lld", d ? "," : "", (long long)t.shape[d]);
+        hl += (size_t)sprintf(hdr + hl, "],\"data_offsets\":[%zu,%zu]}", off, off + nb);
+        off += nb;
+    }
+    hl += (size_t)sprintf(hdr + hl, "}");
+    char p[600];
+    snprintf(p, sizeof p, "%s/model.safetensors", dir);
+    FILE *f = fopen(p, "wb");
+    uint64_t h64 = hl;
+    fwrite(&h64, 8, 1, f);
+    fwrite(hdr, 1, hl, f);
+    for (size_t i = 0; i < n; i++) {
+        bn_st_tensor t;
+        CHECK_OK(bn_safetensors_get(st, i, &t));
+        if (strstr(t.name, "weight_scale")) {
+            float w;
+            CHECK_OK(bn_st_tensor_to_f32(&t, &w, 1));
+            float r = 1.0f / w;
+            fwrite(&r, 4, 1, f);
+        } else {
+            fwrite(t.data, 1, t.nbytes, f);
+        }
+    }
+    fclose(f);
+    free(hdr);
+    bn_safetensors_close(st);
+    char cmd[1400];
+    snprintf(cmd, sizeof cmd, "sed 's/\"autobitlinear\"/\"bitlinear\"/' '%s/config.json' > '%s/config.json'", src, dir);
+    CHECK(system(cmd) == 0);
+    char rdir[512];
+    snprintf(rdir, sizeof rdir, "%s/models/bitnet-tiny", BITNET_TEST_DATA_DIR);
+    refdata r;
+    CHECK(load_ref(rdir, &r));
+    float *want = load_logits(rdir, "packed", r.T * r.V);
+    bn_model *m = NULL;
+    CHECK_OK(bn_model_load(ctx, dir, NULL, &m));
+    if (m && want) {
+        CHECK(bn_model_config(m)->linear_kind == BN_LINEAR_BITLINEAR);
+        float *got = malloc((size_t)(r.T * r.V) * sizeof(float));
+        CHECK_OK(bn_model_forward(m, r.ids, r.T, got, 1));
+        double e = rel_err(got, want, r.T, r.V);
+        CHECK(e <= TOL);
+        printf("bitnet-tiny/packed as linear_class bitlinear: max|d|/max|logit| %.3g\n", e);
+        free(got);
+    }
+    bn_model_free(m);
+    free(want);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK(system(cmd) == 0);
+}
+
 int main(void) {
     bn_ctx *ctx = NULL;
     CHECK_OK(bn_ctx_new(NULL, &ctx));
@@ -200,6 +271,7 @@ int main(void) {
     const char *variants[] = {"master", "packed"};
     for (int i = 0; i < 2; i++)
         for (int j = 0; j < 2; j++) check_model(ctx, names[i], variants[j]);
+    check_bitlinear_class(ctx);
     check_errors(ctx);
     bn_ctx_free(ctx);
     return bt_summary("test_model");
