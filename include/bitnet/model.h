@@ -58,6 +58,21 @@ BN_API void bn_model_options_default(bn_model_options *o);
  */
 BN_API bn_status bn_model_load(bn_ctx *ctx, const char *path, const bn_model_options *options, bn_model **out);
 
+/**
+ * @brief A config with the shape of a known model: "2b-4t"
+ *        (microsoft/bitnet-b1.58-2B-4T: vocab 128256, hidden 2560, ffn 6912,
+ *        30 layers, 20 heads, 5 KV heads, theta 500000) or "tiny".
+ */
+BN_API bn_status bn_model_config_preset(const char *name, bn_bitnet_config *out);
+
+/**
+ * @brief A model of the config's shape with random ternary weights (scale
+ *        0.02), random embeddings (tied output layer) and unit norms, for
+ *        benchmarks; deterministic for a seed.
+ */
+BN_API bn_status bn_model_new_random(bn_ctx *ctx, const bn_bitnet_config *cfg, const bn_model_options *options,
+                                     uint64_t seed, bn_model **out);
+
 /** @brief Free the model. NULL is ignored. */
 BN_API void bn_model_free(bn_model *m);
 

@@ -128,6 +128,50 @@ static void *alloc_f(int64_t a, int64_t b, size_t el, int *ok) {
     return p;
 }
 
+static bn_status alloc_buffers(bn_model *m) {
+    int64_t H = m->H, V = m->V;
+    /* buffers */
+    int ok = 1;
+    int64_t B = m->max_batch, W = H > m->I ? H : m->I;
+    if (W < m->QD) W = m->QD;
+    int64_t half = m->HD / 2;
+    m->rope_cos = alloc_f(m->max_seq, half, 4, &ok);
+    m->rope_sin = alloc_f(m->max_seq, half, 4, &ok);
+    m->kc = alloc_f(m->L * m->max_seq, m->KVD, 4, &ok);
+    m->vc = alloc_f(m->L * m->max_seq, m->KVD, 4, &ok);
+    m->x = alloc_f(B, H, 4, &ok);
+    m->xn = alloc_f(B, W, 4, &ok);
+    m->q = alloc_f(B, m->QD, 4, &ok);
+    m->k = alloc_f(B, m->KVD, 4, &ok);
+    m->v = alloc_f(B, m->KVD, 4, &ok);
+    m->att = alloc_f(B, m->QD, 4, &ok);
+    m->tmp = alloc_f(B, H, 4, &ok);
+    m->gate = alloc_f(B, m->I, 4, &ok);
+    m->up = alloc_f(B, m->I, 4, &ok);
+    m->qx = alloc_f(B, W, 1, &ok);
+    m->qs = alloc_f(B, 1, 4, &ok);
+    m->nthreads = bn_ctx_num_threads(m->ctx);
+    if (m->nthreads < 1) m->nthreads = 1;
+    m->scores = alloc_f(m->nthreads, m->max_seq, 4, &ok);
+    m->probs = alloc_f(V, 1, 4, &ok);
+    m->pairs = alloc_f(V, 1, sizeof(bn_logit_pair), &ok);
+    m->logits = alloc_f(V, 1, 4, &ok);
+    m->hist = alloc_f(m->max_seq + 1, 1, 4, &ok);
+    if (!ok) return bni_error(BN_ERR_OUT_OF_MEMORY, FN ": no memory for the buffers (max_seq %lld, max_batch %lld)",
+                              (long long)m->max_seq, (long long)B);
+    /* transformers' default RoPE table, in f32 (as src/ops/rope.c) */
+    for (int64_t i = 0; i < half; i++) {
+        float e = (float)(2 * i) / (float)m->HD;
+        float inv = 1.0f / (float)pow((double)(float)m->cfg.rope_theta, (double)e);
+        for (int64_t p = 0; p < m->max_seq; p++) {
+            float a = (float)p * inv;
+            m->rope_cos[p * half + i] = (float)cos((double)a);
+            m->rope_sin[p * half + i] = (float)sin((double)a);
+        }
+    }
+    return BN_OK;
+}
+
 static bn_status load_impl(bn_model *m, const char *path, const bn_safetensors *st) {
     bn_status s;
     char name[256];
@@ -172,46 +216,19 @@ static bn_status load_impl(bn_model *m, const char *path, const bn_safetensors *
     if (bn_safetensors_has(st, name))
         return bni_error(BN_ERR_FORMAT, FN ": '%s' has tensor '%s' but config.json says num_hidden_layers = %lld", path, name,
                          (long long)m->L);
-    /* buffers */
-    int ok = 1;
-    int64_t B = m->max_batch, W = H > m->I ? H : m->I;
-    if (W < m->QD) W = m->QD;
-    int64_t half = m->HD / 2;
-    m->rope_cos = alloc_f(m->max_seq, half, 4, &ok);
-    m->rope_sin = alloc_f(m->max_seq, half, 4, &ok);
-    m->kc = alloc_f(m->L * m->max_seq, m->KVD, 4, &ok);
-    m->vc = alloc_f(m->L * m->max_seq, m->KVD, 4, &ok);
-    m->x = alloc_f(B, H, 4, &ok);
-    m->xn = alloc_f(B, W, 4, &ok);
-    m->q = alloc_f(B, m->QD, 4, &ok);
-    m->k = alloc_f(B, m->KVD, 4, &ok);
-    m->v = alloc_f(B, m->KVD, 4, &ok);
-    m->att = alloc_f(B, m->QD, 4, &ok);
-    m->tmp = alloc_f(B, H, 4, &ok);
-    m->gate = alloc_f(B, m->I, 4, &ok);
-    m->up = alloc_f(B, m->I, 4, &ok);
-    m->qx = alloc_f(B, W, 1, &ok);
-    m->qs = alloc_f(B, 1, 4, &ok);
-    m->nthreads = bn_ctx_num_threads(m->ctx);
-    if (m->nthreads < 1) m->nthreads = 1;
-    m->scores = alloc_f(m->nthreads, m->max_seq, 4, &ok);
-    m->probs = alloc_f(V, 1, 4, &ok);
-    m->pairs = alloc_f(V, 1, sizeof(bn_logit_pair), &ok);
-    m->logits = alloc_f(V, 1, 4, &ok);
-    m->hist = alloc_f(m->max_seq + 1, 1, 4, &ok);
-    if (!ok) return bni_error(BN_ERR_OUT_OF_MEMORY, FN ": no memory for the buffers (max_seq %lld, max_batch %lld)",
-                              (long long)m->max_seq, (long long)B);
-    /* transformers' default RoPE table, in f32 (as src/ops/rope.c) */
-    for (int64_t i = 0; i < half; i++) {
-        float e = (float)(2 * i) / (float)m->HD;
-        float inv = 1.0f / (float)pow((double)(float)m->cfg.rope_theta, (double)e);
-        for (int64_t p = 0; p < m->max_seq; p++) {
-            float a = (float)p * inv;
-            m->rope_cos[p * half + i] = (float)cos((double)a);
-            m->rope_sin[p * half + i] = (float)sin((double)a);
-        }
-    }
-    return BN_OK;
+    return alloc_buffers(m);
+}
+
+
+static void init_dims(bn_model *m, const bn_model_options *o) {
+    bn_bitnet_config *c = &m->cfg;
+    m->H = c->hidden_size; m->I = c->intermediate_size; m->NH = c->num_attention_heads; m->NKV = c->num_key_value_heads;
+    m->HD = c->head_dim; m->V = c->vocab_size; m->L = c->num_hidden_layers;
+    m->QD = m->NH * m->HD; m->KVD = m->NKV * m->HD;
+    m->max_seq = o->max_seq ? o->max_seq : (c->max_position_embeddings > 0 && c->max_position_embeddings < 4096
+                                              ? c->max_position_embeddings : 4096);
+    m->max_batch = o->max_batch ? o->max_batch : 64;
+    if (m->max_batch > m->max_seq) m->max_batch = m->max_seq;
 }
 
 bn_status bn_model_load(bn_ctx *ctx, const char *path, const bn_model_options *options, bn_model **out) {
@@ -229,14 +246,7 @@ bn_status bn_model_load(bn_ctx *ctx, const char *path, const bn_model_options *o
     m->ctx = ctx;
     bn_status s = bn_bitnet_config_load(path, &m->cfg);
     if (s != BN_OK) { bni_free(m); return s; }
-    bn_bitnet_config *c = &m->cfg;
-    m->H = c->hidden_size; m->I = c->intermediate_size; m->NH = c->num_attention_heads; m->NKV = c->num_key_value_heads;
-    m->HD = c->head_dim; m->V = c->vocab_size; m->L = c->num_hidden_layers;
-    m->QD = m->NH * m->HD; m->KVD = m->NKV * m->HD;
-    m->max_seq = o.max_seq ? o.max_seq : (c->max_position_embeddings > 0 && c->max_position_embeddings < 4096
-                                              ? c->max_position_embeddings : 4096);
-    m->max_batch = o.max_batch ? o.max_batch : 64;
-    if (m->max_batch > m->max_seq) m->max_batch = m->max_seq;
+    init_dims(m, &o);
     bn_safetensors *st = NULL;
     s = bn_safetensors_open(path, &st);
     if (s == BN_OK) s = load_impl(m, path, st);
@@ -264,4 +274,114 @@ size_t bn_model_bytes_per_token(const bn_model *m) {
     b += (size_t)m->V * (size_t)m->H * sizeof(float); /* output layer */
     b += (size_t)m->H * sizeof(float);                /* one embedding row */
     return b;
+}
+
+bn_status bn_model_config_preset(const char *name, bn_bitnet_config *out) {
+    BNI_CHECK_NULL("bn_model_config_preset", name);
+    BNI_CHECK_NULL("bn_model_config_preset", out);
+    bn_bitnet_config c;
+    memset(&c, 0, sizeof c);
+    if (strcmp(name, "2b-4t") == 0) {
+        c.vocab_size = 128256; c.hidden_size = 2560; c.intermediate_size = 6912; c.num_hidden_layers = 30;
+        c.num_attention_heads = 20; c.num_key_value_heads = 5; c.max_position_embeddings = 4096;
+        c.rms_norm_eps = 1e-5; c.rope_theta = 500000.0; c.tie_word_embeddings = 1;
+        c.bos_token_id = 128000; c.eos_token_ids[0] = 128001; c.n_eos = 1;
+    } else if (strcmp(name, "tiny") == 0) {
+        c.vocab_size = 512; c.hidden_size = 128; c.intermediate_size = 384; c.num_hidden_layers = 2;
+        c.num_attention_heads = 8; c.num_key_value_heads = 2; c.max_position_embeddings = 256;
+        c.rms_norm_eps = 1e-5; c.rope_theta = 500000.0; c.tie_word_embeddings = 1;
+        c.bos_token_id = 1; c.eos_token_ids[0] = 2; c.n_eos = 1;
+    } else {
+        return bni_error(BN_ERR_INVALID_ARGUMENT, "bn_model_config_preset: unknown preset '%s' (known: 2b-4t, tiny)", name);
+    }
+    c.head_dim = c.hidden_size / c.num_attention_heads;
+    c.quantized = 1;
+    c.linear_kind = BN_LINEAR_OFFLINE;
+    strcpy(c.hidden_act, "relu2");
+    *out = c;
+    return BN_OK;
+}
+
+static uint64_t splitmix(uint64_t *s) {
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static bn_status random_linear(bn_model *m, uint64_t *rng, int64_t n, int64_t k, bn_bitlinear **out) {
+    int8_t *w = bni_malloc((size_t)n * (size_t)k);
+    if (!w) return bni_error(BN_ERR_OUT_OF_MEMORY, "bn_model_new_random: no memory for a %lldx%lld layer", (long long)n,
+                             (long long)k);
+    size_t total = (size_t)n * (size_t)k;
+    for (size_t i = 0; i < total; i += 32) {
+        uint64_t r = splitmix(rng);
+        for (size_t j = 0; j < 32 && i + j < total; j++) w[i + j] = (int8_t)((int)((r >> (2 * j)) & 3) % 3 - 1);
+    }
+    float scale = 0.02f;
+    bn_status s = bn_bitlinear_new_from_ternary(m->ctx, w, n, k, &scale, 0, out);
+    bni_free(w);
+    if (s == BN_OK) s = bn_bitlinear_reserve(*out, m->max_batch);
+    return s;
+}
+
+bn_status bn_model_new_random(bn_ctx *ctx, const bn_bitnet_config *cfg, const bn_model_options *options, uint64_t seed,
+                              bn_model **out) {
+    BNI_CHECK_NULL("bn_model_new_random", ctx);
+    BNI_CHECK_NULL("bn_model_new_random", cfg);
+    BNI_CHECK_NULL("bn_model_new_random", out);
+    if (cfg->vocab_size < 1 || cfg->hidden_size < 1 || cfg->intermediate_size < 1 || cfg->num_hidden_layers < 1 ||
+        cfg->num_attention_heads < 1 || cfg->num_key_value_heads < 1 || cfg->head_dim < 2 || cfg->head_dim % 2 ||
+        cfg->num_attention_heads % cfg->num_key_value_heads || !(cfg->rms_norm_eps > 0) || !(cfg->rope_theta > 0))
+        return bni_error(BN_ERR_INVALID_ARGUMENT, "bn_model_new_random: inconsistent config (hidden %lld, heads %lld/%lld, "
+                         "head_dim %lld)", (long long)cfg->hidden_size, (long long)cfg->num_attention_heads,
+                         (long long)cfg->num_key_value_heads, (long long)cfg->head_dim);
+    bn_model_options o;
+    bn_model_options_default(&o);
+    if (options) o = *options;
+    if (o.max_seq < 0 || o.max_batch < 0)
+        return bni_error(BN_ERR_INVALID_ARGUMENT, "bn_model_new_random: negative max_seq or max_batch");
+    bn_model *m = bni_calloc(1, sizeof(*m));
+    if (!m) return bni_error(BN_ERR_OUT_OF_MEMORY, "bn_model_new_random: out of memory");
+    m->ctx = ctx;
+    m->cfg = *cfg;
+    init_dims(m, &o);
+    uint64_t rng = seed;
+    bn_status s = BN_OK;
+    int ok = 1;
+    m->embed = alloc_f(m->V, m->H, 4, &ok);
+    m->norm = alloc_f(m->H, 1, 4, &ok);
+    m->layers = bni_calloc((size_t)m->L, sizeof(bn_layer));
+    if (!ok || !m->layers) s = bni_error(BN_ERR_OUT_OF_MEMORY, "bn_model_new_random: out of memory");
+    if (s == BN_OK) {
+        for (int64_t i = 0; i < m->V * m->H; i++)
+            m->embed[i] = (float)((int64_t)(splitmix(&rng) >> 40) - (1 << 23)) / (float)(1 << 23);
+        for (int64_t i = 0; i < m->H; i++) m->norm[i] = 1.0f;
+        m->lm_head = m->embed;
+    }
+    for (int64_t l = 0; s == BN_OK && l < m->L; l++) {
+        bn_layer *y = &m->layers[l];
+        if ((s = random_linear(m, &rng, m->QD, m->H, &y->q))) break;
+        if ((s = random_linear(m, &rng, m->KVD, m->H, &y->k))) break;
+        if ((s = random_linear(m, &rng, m->KVD, m->H, &y->v))) break;
+        if ((s = random_linear(m, &rng, m->H, m->QD, &y->o))) break;
+        if ((s = random_linear(m, &rng, m->I, m->H, &y->gate))) break;
+        if ((s = random_linear(m, &rng, m->I, m->H, &y->up))) break;
+        if ((s = random_linear(m, &rng, m->H, m->I, &y->down))) break;
+        y->in_norm = alloc_f(m->H, 1, 4, &ok);
+        y->post_norm = alloc_f(m->H, 1, 4, &ok);
+        y->attn_sub = alloc_f(m->QD, 1, 4, &ok);
+        y->ffn_sub = alloc_f(m->I, 1, 4, &ok);
+        if (!ok) { s = bni_error(BN_ERR_OUT_OF_MEMORY, "bn_model_new_random: out of memory"); break; }
+        for (int64_t i = 0; i < m->H; i++) y->in_norm[i] = y->post_norm[i] = 1.0f;
+        for (int64_t i = 0; i < m->QD; i++) y->attn_sub[i] = 1.0f;
+        for (int64_t i = 0; i < m->I; i++) y->ffn_sub[i] = 1.0f;
+    }
+    if (s == BN_OK) s = alloc_buffers(m);
+    if (s != BN_OK) {
+        bn_model_free(m);
+        return s;
+    }
+    *out = m;
+    return BN_OK;
 }

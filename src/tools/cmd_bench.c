@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "cmd_bench.h"
+#include "cmd_generate.h"
 #include "bitlinear_runner.h"
 #include "ops_runner.h"
 
@@ -32,8 +33,9 @@ int bn_cli_cmd_bench(int argc, char **argv) {
     }
     if (strcmp(argv[1], "ops") == 0) return run_sub(bnb_ops_main, argc, argv);
     if (strcmp(argv[1], "bitlinear") == 0) return run_sub(bn_bench_bitlinear_main, argc, argv);
+    if (strcmp(argv[1], "model") == 0) return bn_cli_bench_model(argc - 1, argv + 1);
 #ifdef BITNET_HAVE_TOKENIZER
     if (strcmp(argv[1], "tokenizer") == 0) return run_sub(bn_bench_tokenizer_main, argc, argv);
 #endif
-    return cli_usage_error("bench", "unknown benchmark '%s' (known: ops, bitlinear, tokenizer)", argv[1]);
+    return cli_usage_error("bench", "unknown benchmark '%s' (known: ops, bitlinear, model, tokenizer)", argv[1]);
 }

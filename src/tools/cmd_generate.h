@@ -50,4 +50,7 @@ int bn_cli_cmd_logits(int argc, char **argv);
 /* Shared by both: parse "ID ID ..." (NULL on a bad id; *n ids, malloc'd). */
 int32_t *bn_cli_parse_ids(const char *text, int64_t *n);
 
+/* `bitnet bench model` (dispatched from cmd_bench.c); argv[0] is "model". */
+int bn_cli_bench_model(int argc, char **argv);
+
 #endif
