@@ -152,6 +152,59 @@ done:
     unlink(out);
 }
 
+/* tokenizer.ggml.* from a tokenizer.json beside the weights (the Llama 3
+ * one of tests/data/llama3 with the tiny model: ids past 512 left out). */
+static void check_tokenizer(void) {
+    char dir[] = "/tmp/bitnet_test_convert_tok_XXXXXX";
+    if (!mkdtemp(dir)) {
+        CHECK(0);
+        return;
+    }
+    char a[PATH_MAX], b[PATH_MAX * 2], out[PATH_MAX];
+    static const char *const files[][2] = {{"models/bitnet-tiny/packed/config.json", "config.json"},
+                                           {"models/bitnet-tiny/packed/model.safetensors", "model.safetensors"},
+                                           {"llama3/tokenizer.json", "tokenizer.json"}};
+    for (int i = 0; i < 3; i++) {
+        snprintf(a, sizeof a, "%s/%s", BITNET_TEST_DATA_DIR, files[i][0]);
+        snprintf(b, sizeof b, "%s/%s", dir, files[i][1]);
+        CHECK(symlink(a, b) == 0);
+    }
+    snprintf(out, sizeof out, "%s/out.gguf", dir);
+    snprintf(b, sizeof b, "%s %s -q", dir, out);
+    CHECK(run_convert(b) == 0);
+    bn_gguf *g = NULL;
+    CHECK_OK(bn_gguf_open(out, &g));
+    if (g) {
+        const char *s = NULL;
+        size_t sl = 0;
+        CHECK_OK(bn_gguf_get_str(g, "tokenizer.ggml.model", &s, &sl));
+        CHECK(sl == 4 && memcmp(s, "gpt2", 4) == 0);
+        CHECK_OK(bn_gguf_get_str(g, "tokenizer.ggml.pre", &s, &sl));
+        CHECK(sl == 9 && memcmp(s, "llama-bpe", 9) == 0);
+        bn_gguf_value v;
+        int64_t i = bn_gguf_find_kv(g, "tokenizer.ggml.tokens");
+        CHECK_OK(bn_gguf_kv_value(g, i, &v));
+        CHECK(v.type == BN_GGUF_TYPE_ARRAY && v.array_type == BN_GGUF_TYPE_STRING && v.len == 512);
+        CHECK_OK(bn_gguf_array_get(g, i, 0, &v));
+        CHECK(v.len == 1 && v.str[0] == '!');
+        i = bn_gguf_find_kv(g, "tokenizer.ggml.token_type");
+        CHECK_OK(bn_gguf_array_get(g, i, 511, &v));
+        CHECK(v.type == BN_GGUF_TYPE_INT32 && v.i == 1);
+        i = bn_gguf_find_kv(g, "tokenizer.ggml.merges");
+        CHECK_OK(bn_gguf_kv_value(g, i, &v));
+        CHECK(v.len == 280147);
+        CHECK_OK(bn_gguf_array_get(g, i, 0, &v));
+        CHECK(v.len == 5 && memcmp(v.str, "\xc4\xa0 \xc4\xa0", 5) == 0);
+        bn_gguf_free(g);
+    }
+    unlink(out);
+    for (int k = 0; k < 3; k++) {
+        snprintf(b, sizeof b, "%s/%s", dir, files[k][1]);
+        unlink(b);
+    }
+    rmdir(dir);
+}
+
 int main(void) {
     ssize_t n = readlink("/proc/self/exe", bin, sizeof bin - 16);
     if (n <= 0) return bt_summary("test_convert");
@@ -170,6 +223,11 @@ int main(void) {
     }
     check_model("bitnet-tiny", "packed", "i2_s", BN_QUANT_I2_S);
     check_model("bitnet-tiny", "master", "i2_s", BN_QUANT_I2_S);
+    /* the tokenizer keys need the tokenizer build (jansson) */
+    char cmd[PATH_MAX + 64];
+    snprintf(cmd, sizeof cmd, "%s tokenize --help >/dev/null 2>&1", bin);
+    if (system(cmd) == 0) check_tokenizer();
+    else printf("SKIP: bitnet built without the tokenizer\n");
     /* hidden 128 is not a multiple of 256: TQ types refuse with the tensor named */
     char args[PATH_MAX * 2];
     snprintf(args, sizeof args, "%s/bitnet-tiny/packed /tmp/bitnet_test_convert_%d_tq.gguf --type tq2_0 -q", MODELS,

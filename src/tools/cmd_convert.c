@@ -308,18 +308,24 @@ static bn_status add_tokenizer(bn_gguf_writer *w, const char *dir, const bn_bitn
     if (!toks || !types || !mstr || !pads) st = BN_ERR_OUT_OF_MEMORY;
     const char *key;
     json_t *val;
+    json_int_t max_id = -1, dropped = 0;
     if (!st) {
         json_object_foreach(vocab, key, val) {
             json_int_t id = json_integer_value(val);
+            if (id > max_id) max_id = id;
             if (id >= 0 && id < n) {
                 toks[id] = key;
                 types[id] = 1; /* NORMAL */
+            } else {
+                dropped++;
             }
         }
         size_t i;
         json_array_foreach(added, i, val) {
             json_int_t id = json_integer_value(json_object_get(val, "id"));
             const char *content = json_string_value(json_object_get(val, "content"));
+            if (id > max_id) max_id = id;
+            if (id < 0 || id >= n) dropped++;
             if (id >= 0 && id < n && content) {
                 toks[id] = content;
                 types[id] = json_is_true(json_object_get(val, "special")) ? 3 /* CONTROL */ : 4 /* USER_DEFINED */;
@@ -351,7 +357,12 @@ static bn_status add_tokenizer(bn_gguf_writer *w, const char *dir, const bn_bitn
             }
         }
     }
-    const char *pre = n >= 128000 ? "llama-bpe" : "default";
+    if (dropped)
+        fprintf(stderr,
+                "bitnet convert: warning: %s has ids up to %" PRId64 ", the model's vocabulary is %" PRId64
+                ": %" PRId64 " tokens left out\n",
+                path, (int64_t)max_id, n, (int64_t)dropped);
+    const char *pre = max_id + 1 >= 128000 ? "llama-bpe" : "default";
     if (!st) st = bn_gguf_writer_add_str(w, "tokenizer.ggml.model", "gpt2", 4);
     if (!st) st = bn_gguf_writer_add_str(w, "tokenizer.ggml.pre", pre, strlen(pre));
     if (!st) st = bn_gguf_writer_add_str_array(w, "tokenizer.ggml.tokens", toks, NULL, (uint64_t)n);
