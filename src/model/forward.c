@@ -18,6 +18,23 @@ static inline float dot_f32(const float *a, const float *b, int64_t n) {
     return s;
 }
 
+static inline float bf16f(uint16_t h) {
+    uint32_t u = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+static inline float dot_bf16(const float *a, const uint16_t *b, int64_t n) {
+    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int j = 0; j < 8; j++) acc[j] += a[i + j] * bf16f(b[i + j]);
+    float s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    for (; i < n; i++) s += a[i] * bf16f(b[i]);
+    return s;
+}
+
 /* BitNetRMSNorm: x * rsqrt(mean(x^2) + eps), then weight * that (f32). */
 static void rms_norm_rows(const float *x, int64_t ldx, const float *w, int64_t m, int64_t n, double eps, float *y,
                           int64_t ldy) {
@@ -96,9 +113,14 @@ static void head_task(void *arg, size_t begin, size_t end, int thread) {
     (void)thread;
     const head_job *j = arg;
     const bn_model *m = j->m;
-    for (int64_t r = 0; r < j->rows; r++)
-        for (size_t v = begin; v < end; v++)
-            j->out[r * m->V + (int64_t)v] = dot_f32(j->xn + r * m->H, m->lm_head + (int64_t)v * m->H, m->H);
+    for (int64_t r = 0; r < j->rows; r++) {
+        const float *x = j->xn + r * m->H;
+        float *o = j->out + r * m->V;
+        if (m->head16)
+            for (size_t v = begin; v < end; v++) o[v] = dot_bf16(x, m->head16 + (int64_t)v * m->H, m->H);
+        else
+            for (size_t v = begin; v < end; v++) o[v] = dot_f32(x, m->lm_head + (int64_t)v * m->H, m->H);
+    }
 }
 
 /* y = W x for both of a pair sharing one quantized input (q8 in m->qx, m->qs) */
@@ -110,7 +132,14 @@ static bn_status run_chunk(bn_model *m, const int32_t *tok, int64_t n, float *lo
     bn_status s;
     int64_t H = m->H;
     double eps = m->cfg.rms_norm_eps;
-    for (int64_t i = 0; i < n; i++) memcpy(m->x + i * H, m->embed + (int64_t)tok[i] * H, (size_t)H * sizeof(float));
+    for (int64_t i = 0; i < n; i++) {
+        if (m->embed16) {
+            const uint16_t *e = m->embed16 + (int64_t)tok[i] * H;
+            for (int64_t d = 0; d < H; d++) m->x[i * H + d] = bf16f(e[d]);
+        } else {
+            memcpy(m->x + i * H, m->embed + (int64_t)tok[i] * H, (size_t)H * sizeof(float));
+        }
+    }
     for (int64_t l = 0; l < m->L; l++) {
         bn_layer *y = &m->layers[l];
         /* attention */

@@ -47,6 +47,26 @@ static bn_status load_f32(const bn_safetensors *st, const char *name, int ndim, 
     return BN_OK;
 }
 
+/* A [V, H] matrix: kept as bf16 when stored so, else converted to f32. */
+static bn_status load_matrix(const bn_safetensors *st, const char *name, const int64_t *shape, float **f32,
+                             uint16_t **bf16) {
+    bn_st_tensor t;
+    if (bn_safetensors_find(st, name, &t) != BN_OK) return bni_error(BN_ERR_FORMAT, FN ": missing tensor '%s'", name);
+    if (t.dtype != BN_DTYPE_BF16) return load_f32(st, name, 2, shape, f32);
+    if (t.ndim != 2 || t.shape[0] != shape[0] || t.shape[1] != shape[1]) return load_f32(st, name, 2, shape, f32);
+    uint16_t *b = bni_malloc(t.nbytes + 64);
+    if (!b) return bni_error(BN_ERR_OUT_OF_MEMORY, FN ": no memory for '%s'", name);
+    memcpy(b, t.data, t.nbytes);
+    for (int64_t i = 0; i < t.numel; i++)
+        if ((b[i] & 0x7f80u) == 0x7f80u) {
+            bni_free(b);
+            return bni_error(BN_ERR_FORMAT, FN ": tensor '%s' in '%s' has a non-finite value at %lld", name, t.file,
+                             (long long)i);
+        }
+    *bf16 = b;
+    return BN_OK;
+}
+
 static bn_status load_linear(bn_model *m, const bn_safetensors *st, const char *prefix, int64_t n, int64_t k,
                              bn_bitlinear **out) {
     char name[256], sname[256];
@@ -109,7 +129,9 @@ void bn_model_free(bn_model *m) {
         }
     }
     if (m->lm_head != m->embed) bni_free(m->lm_head);
+    if (m->head16 != m->embed16) bni_free(m->head16);
     bni_free(m->embed);
+    bni_free(m->embed16);
     bni_free(m->norm);
     bni_free(m->layers);
     bni_free(m->rope_cos); bni_free(m->rope_sin);
@@ -177,15 +199,16 @@ static bn_status load_impl(bn_model *m, const char *path, const bn_safetensors *
     char name[256];
     int64_t H = m->H, V = m->V;
     int64_t shV[2] = {V, H}, shH[1] = {H}, shQ[1] = {m->QD}, shI[1] = {m->I};
-    if ((s = load_f32(st, "model.embed_tokens.weight", 2, shV, &m->embed))) return s;
+    if ((s = load_matrix(st, "model.embed_tokens.weight", shV, &m->embed, &m->embed16))) return s;
     if ((s = load_f32(st, "model.norm.weight", 1, shH, &m->norm))) return s;
     if (m->cfg.tie_word_embeddings) {
         m->lm_head = m->embed;
+        m->head16 = m->embed16;
     } else {
         if (!bn_safetensors_has(st, "lm_head.weight"))
             return bni_error(BN_ERR_FORMAT, FN ": '%s': tie_word_embeddings is false but there is no tensor 'lm_head.weight'",
                              path);
-        if ((s = load_f32(st, "lm_head.weight", 2, shV, &m->lm_head))) return s;
+        if ((s = load_matrix(st, "lm_head.weight", shV, &m->lm_head, &m->head16))) return s;
     }
     m->layers = bni_calloc((size_t)m->L, sizeof(bn_layer));
     if (!m->layers) return bni_error(BN_ERR_OUT_OF_MEMORY, FN ": out of memory");
@@ -271,8 +294,8 @@ size_t bn_model_bytes_per_token(const bn_model *m) {
              bn_bitlinear_packed_bytes(y->o) + bn_bitlinear_packed_bytes(y->gate) + bn_bitlinear_packed_bytes(y->up) +
              bn_bitlinear_packed_bytes(y->down);
     }
-    b += (size_t)m->V * (size_t)m->H * sizeof(float); /* output layer */
-    b += (size_t)m->H * sizeof(float);                /* one embedding row */
+    b += (size_t)m->V * (size_t)m->H * (m->head16 ? 2 : 4); /* output layer */
+    b += (size_t)m->H * (m->embed16 ? 2 : 4);                /* one embedding row */
     return b;
 }
 
@@ -349,15 +372,15 @@ bn_status bn_model_new_random(bn_ctx *ctx, const bn_bitnet_config *cfg, const bn
     uint64_t rng = seed;
     bn_status s = BN_OK;
     int ok = 1;
-    m->embed = alloc_f(m->V, m->H, 4, &ok);
+    m->embed16 = alloc_f(m->V, m->H, 2, &ok);
     m->norm = alloc_f(m->H, 1, 4, &ok);
     m->layers = bni_calloc((size_t)m->L, sizeof(bn_layer));
     if (!ok || !m->layers) s = bni_error(BN_ERR_OUT_OF_MEMORY, "bn_model_new_random: out of memory");
     if (s == BN_OK) {
         for (int64_t i = 0; i < m->V * m->H; i++)
-            m->embed[i] = (float)((int64_t)(splitmix(&rng) >> 40) - (1 << 23)) / (float)(1 << 23);
+            m->embed16[i] = bn_f32_to_bf16((float)((int64_t)(splitmix(&rng) >> 40) - (1 << 23)) / (float)(1 << 23));
         for (int64_t i = 0; i < m->H; i++) m->norm[i] = 1.0f;
-        m->lm_head = m->embed;
+        m->head16 = m->embed16;
     }
     for (int64_t l = 0; s == BN_OK && l < m->L; l++) {
         bn_layer *y = &m->layers[l];

@@ -25,8 +25,13 @@ struct bn_model {
     bn_bitnet_config cfg;
     int64_t H, I, NH, NKV, HD, V, L, QD, KVD;
     int64_t max_seq, max_batch, pos;
-    float *embed;   /* [V, H] */
-    float *lm_head; /* [V, H]; == embed when tied */
+    /* Embedding and output layer [V, H]: f32, or kept as bf16 when the file
+     * stores bf16 (exact, half the bytes); exactly one of each pair is set.
+     * Tied: the output layer is the embedding. */
+    float *embed;
+    uint16_t *embed16;
+    float *lm_head;
+    uint16_t *head16;
     float *norm;    /* [H] */
     bn_layer *layers;
     /* rope table [max_seq, HD/2] cos and sin */
