@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "cpu/kernels.h"
+#include "precision/pq_kernels.h"
 #include "test_util.h"
 
 static bn_ctx *g_ctx;
@@ -572,6 +573,85 @@ static void test_report(void) {
     bn_tensor_free(i8);
 }
 
+/* The quantize kernels of every ISA equal the scalar ones, and the engine's
+ * threaded f32 -> qint8/qint4 path equals the tensor module's cast, on
+ * values with ties, NaN, infinities, zeros and odd lengths. */
+static void test_pq_kernels(void) {
+    enum { N = 4099 };
+    float *x = malloc(N * 4);
+    int8_t *a = malloc(N), *b = malloc(N);
+    for (int i = 0; i < N; i++) {
+        x[i] = rndf() * 100.0f;
+        if (i % 11 == 0) x[i] = (float)(i % 255 - 127) + 0.5f; /* ties */
+        if (i % 13 == 0) x[i] = -x[i];
+    }
+    x[5] = NAN;
+    x[77] = INFINITY;
+    x[78] = -INFINITY;
+    x[99] = 0.0f;
+    x[100] = -0.0f;
+    x[N - 1] = NAN;
+    const bni_pq_kernels *ref = bni_pq_kernels_for_isa(BN_ISA_SCALAR);
+    float scales[4] = {1.0f, 0.37f, 1e-30f, NAN};
+    for (int isa = 0; isa <= BN_ISA_NEON; isa++) {
+        const bni_pq_kernels *k = bni_pq_kernels_for_isa((bn_isa)isa);
+        if (k == NULL) continue;
+        for (int len = 0; len < 70; len++) {
+            int n1 = 0, n2 = 0;
+            float m1 = ref->absmax(x + 6, len, &n1), m2 = k->absmax(x + 6, len, &n2);
+            CHECK(m1 == m2 && n1 == n2);
+        }
+        int n1 = 0, n2 = 0;
+        CHECK(ref->absmax(x, N, &n1) == k->absmax(x, N, &n2) && n1 == 1 && n2 == 1);
+        for (int s = 0; s < 4; s++)
+            for (int q = 0; q < 2; q++) {
+                float lo = q ? -8.0f : -128.0f, hi = q ? 7.0f : 127.0f;
+                ref->codes(x, N, scales[s], lo, hi, a);
+                k->codes(x, N, scales[s], lo, hi, b);
+                int bad = 0;
+                for (int i = 0; i < N; i++) bad += a[i] != b[i];
+                if (bad) printf("pq codes %s scale %g: %d mismatches\n", k->isa, scales[s], bad);
+                CHECK(bad == 0);
+            }
+    }
+    /* engine (threaded, kernel) vs the tensor module's cast */
+    int64_t shapes[3][2] = {{1, N}, {3, 1366}, {2, 2049}};
+    for (int si = 0; si < 3; si++) {
+        bn_tensor *t = NULL;
+        size_t cnt = (size_t)(shapes[si][0] * shapes[si][1]);
+        CHECK_OK(bn_tensor_from_data(g_ctx, BN_DTYPE_F32, 2, shapes[si], x, cnt * 4, &t));
+        bn_dtype ds[2] = {BN_DTYPE_QINT8, BN_DTYPE_QINT4};
+        for (int d = 0; d < 2; d++)
+            for (int g = 0; g < 3; g++) {
+                if (g == 2 && cnt % 2) continue; /* blocks of 2 need an even count */
+                bn_precision_spec s = {ds[d], (bn_precision_granularity)g, 2};
+                int64_t group;
+                CHECK_OK(bn_precision_group_size(&s, 2, shapes[si], &group));
+                bn_tensor *e = NULL, *c = NULL;
+                CHECK_OK(bn_precision_convert(t, &s, &e, NULL));
+                CHECK_OK(bn_tensor_cast_quantized(t, ds[d], group, &c));
+                /* the last qint4 byte of an odd count: compare the used nibble only */
+                size_t nb = bn_tensor_nbytes(e);
+                if (ds[d] == BN_DTYPE_QINT4 && cnt % 2) {
+                    nb--;
+                    CHECK((((const uint8_t *)bn_tensor_data(e))[nb] & 0xF) ==
+                          (((const uint8_t *)bn_tensor_data(c))[nb] & 0xF));
+                }
+                CHECK(memcmp(bn_tensor_data(e), bn_tensor_data(c), nb) == 0);
+                int64_t ns = group ? (int64_t)cnt / group : 1;
+                int sbad = 0;
+                for (int64_t i = 0; i < ns; i++) {
+                    float u = bn_tensor_scales(e)[i], v = bn_tensor_scales(c)[i];
+                    sbad += !(u == v || (isnan(u) && isnan(v)));
+                }
+                CHECK(sbad == 0);
+                bn_tensor_free(e), bn_tensor_free(c);
+            }
+        bn_tensor_free(t);
+    }
+    free(x), free(a), free(b);
+}
+
 int main(void) {
     bn_ctx_options o;
     bn_ctx_options_default(&o);
@@ -583,6 +663,7 @@ int main(void) {
     test_bf16_all_patterns();
     test_f16_engine_paths();
     test_hand_values();
+    test_pq_kernels();
     test_specs();
     test_inplace_and_stream_equal_plain();
     test_inplace_refusals();

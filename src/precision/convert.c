@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "precision/precision_internal.h"
 #include "cpu/kernels.h"
+#include "precision/pq_kernels.h"
 #include "tensor/tensor_internal.h"
 
 /* ---- specs ---------------------------------------------------------------- */
@@ -146,6 +147,78 @@ void bn_precision_bf16_to_f32(const uint16_t *src, float *dst, size_t n) {
     bni_cpu_kernels_get()->bf16_to_f32(src, dst, n);
 }
 
+/* ---- the fast path: f32 -> qint8/qint4 on the thread pool ------------------- */
+
+#define PQ_CHUNK 16384 /* elements per task of the code pass (even: qint4 bytes never split) */
+
+typedef struct pq_job {
+    const bni_pq_kernels *k;
+    bn_dtype dtype;
+    const float *x;
+    int64_t numel, group;
+    float *scales;
+    uint8_t *dst;
+} pq_job;
+
+static void pq_scales(void *arg, size_t begin, size_t end, int thread) {
+    (void)thread;
+    pq_job *j = (pq_job *)arg;
+    float qmax = j->dtype == BN_DTYPE_QINT8 ? 127.0f : 7.0f;
+    for (size_t g = begin; g < end; g++) {
+        int nan = 0;
+        float mx = j->k->absmax(j->x + (int64_t)g * j->group, j->group, &nan);
+        float sc = mx / qmax;
+        if (nan) sc = NAN;
+        else if (mx == 0.0f || sc == 0.0f) sc = 1.0f; /* as the tensor module: all zero -> scale 1 */
+        j->scales[g] = sc;
+    }
+}
+
+static void pq_codes(void *arg, size_t begin, size_t end, int thread) {
+    (void)thread;
+    pq_job *j = (pq_job *)arg;
+    const bn_dtype_info *info = bni_dtype_info(j->dtype);
+    const float lo = (float)info->code_min, hi = (float)info->code_max;
+    int8_t codes[PQ_CHUNK];
+    for (size_t c = begin; c < end; c++) {
+        int64_t e0 = (int64_t)c * PQ_CHUNK;
+        int64_t m = j->numel - e0 < PQ_CHUNK ? j->numel - e0 : PQ_CHUNK;
+        for (int64_t e = e0; e < e0 + m;) {
+            int64_t g = e / j->group, gend = (g + 1) * j->group;
+            int64_t len = (gend < e0 + m ? gend : e0 + m) - e;
+            j->k->codes(j->x + e, len, j->scales[g], lo, hi, codes + (e - e0));
+            e += len;
+        }
+        if (j->dtype == BN_DTYPE_QINT8) {
+            memcpy(j->dst + e0, codes, (size_t)m);
+        } else {
+            uint8_t *p = j->dst + e0 / 2;
+            int64_t i = 0;
+            for (; i + 2 <= m; i += 2) *p++ = (uint8_t)((codes[i] & 0xF) | (codes[i + 1] & 0xF) << 4);
+            if (i < m) *p = (uint8_t)(codes[i] & 0xF);
+        }
+    }
+}
+
+/* r is a fresh contiguous qint8/qint4 tensor of src's shape; src is f32 and contiguous. */
+static void quantize_fast(const bn_tensor *src, bn_tensor *r) {
+    int64_t numel = bn_tensor_numel(src);
+    if (numel == 0) return;
+    pq_job j;
+    j.k = bni_pq_kernels_get();
+    j.dtype = r->dtype;
+    j.x = (const float *)(const void *)((const char *)src->storage->data + (size_t)src->offset * 4);
+    j.numel = numel;
+    j.group = bn_tensor_group_size(r);
+    j.scales = bn_tensor_scales(r);
+    j.dst = (uint8_t *)r->storage->data;
+    bn_ctx *ctx = src->storage->ctx;
+    size_t ngroups = (size_t)(numel / j.group);
+    size_t grain = (size_t)(65536 / j.group) + 1;
+    bn_ctx_parallel_for(ctx, ngroups, grain, pq_scales, &j);
+    bn_ctx_parallel_for(ctx, (size_t)((numel + PQ_CHUNK - 1) / PQ_CHUNK), 4, pq_codes, &j);
+}
+
 /* ---- plain and zero-copy ------------------------------------------------------ */
 
 static bn_status convert_impl(const char *fn, const bn_tensor *src, const bn_precision_spec *spec, bn_tensor **out,
@@ -169,6 +242,12 @@ static bn_status convert_impl(const char *fn, const bn_tensor *src, const bn_pre
     }
     bn_tensor *r;
     if ((st = bni_tensor_alloc(fn, src->storage->ctx, dd, src->ndim, src->shape, group, &r))) return st;
+    if ((dd == BN_DTYPE_QINT8 || dd == BN_DTYPE_QINT4) && src->dtype == BN_DTYPE_F32 && bn_tensor_is_contiguous(src)) {
+        quantize_fast(src, r);
+        *out = r;
+        if (is_view) *is_view = 0;
+        return BN_OK;
+    }
     if ((st = bni_tensor_copy(fn, r, src))) {
         bn_tensor_free(r);
         return st;
