@@ -26,11 +26,19 @@ static inline float bf16f(uint16_t h) {
 }
 
 static inline float dot_bf16(const float *a, const uint16_t *b, int64_t n) {
-    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    /* blocks of 16: widen to f32 bits through a buffer so the compiler
+     * vectorizes both the widening and the products */
+    float acc[16] = {0};
     int64_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        for (int j = 0; j < 8; j++) acc[j] += a[i + j] * bf16f(b[i + j]);
-    float s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    for (; i + 16 <= n; i += 16) {
+        uint32_t u[16];
+        float f[16];
+        for (int j = 0; j < 16; j++) u[j] = (uint32_t)b[i + j] << 16;
+        memcpy(f, u, sizeof f);
+        for (int j = 0; j < 16; j++) acc[j] += a[i + j] * f[j];
+    }
+    float s = 0;
+    for (int j = 0; j < 16; j += 2) s += acc[j] + acc[j + 1];
     for (; i < n; i++) s += a[i] * bf16f(b[i]);
     return s;
 }
