@@ -627,9 +627,16 @@ static void test_pq_kernels(void) {
                 bn_precision_spec s = {ds[d], (bn_precision_granularity)g, 2};
                 int64_t group;
                 CHECK_OK(bn_precision_group_size(&s, 2, shapes[si], &group));
-                bn_tensor *e = NULL, *c = NULL;
-                CHECK_OK(bn_precision_convert(t, &s, &e, NULL));
+                bn_tensor *c = NULL;
                 CHECK_OK(bn_tensor_cast_quantized(t, ds[d], group, &c));
+                for (int path = 0; path < 3; path++) {
+                bn_tensor *e = NULL;
+                if (path == 0) CHECK_OK(bn_precision_convert(t, &s, &e, NULL));
+                if (path == 1) CHECK_OK(bn_precision_convert_stream(t, &s, 4096, &e));
+                if (path == 2) {
+                    CHECK_OK(bn_tensor_clone(t, &e));
+                    CHECK_OK(bn_precision_convert_inplace(e, &s));
+                }
                 /* the last qint4 byte of an odd count: compare the used nibble only */
                 size_t nb = bn_tensor_nbytes(e);
                 if (ds[d] == BN_DTYPE_QINT4 && cnt % 2) {
@@ -645,7 +652,9 @@ static void test_pq_kernels(void) {
                     sbad += !(u == v || (isnan(u) && isnan(v)));
                 }
                 CHECK(sbad == 0);
-                bn_tensor_free(e), bn_tensor_free(c);
+                bn_tensor_free(e);
+                }
+                bn_tensor_free(c);
             }
         bn_tensor_free(t);
     }

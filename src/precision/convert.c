@@ -335,8 +335,17 @@ bn_status bn_precision_convert_inplace(bn_tensor *t, const bn_precision_spec *sp
     /* Group by group: a group is read whole (its scale) before its codes are
      * written, and codes take at most a byte where the source took four, so
      * no write reaches a value not yet read. */
-    if (numel > 0) bni_quantize_f32(dd, (const float *)(const void *)data, numel, g, (uint8_t *)data, 0, sc);
-    else sc[0] = 1.0f;
+    if (numel > 0 && (dd == BN_DTYPE_QINT8 || dd == BN_DTYPE_QINT4)) {
+        /* the kernels, on this thread and in order: every chunk's codes are
+         * buffered and land below the chunk's own source bytes */
+        pq_job j = {bni_pq_kernels_get(), dd, (const float *)(const void *)data, numel, g, sc, (uint8_t *)data};
+        pq_scales(&j, 0, (size_t)nscales, 0);
+        pq_codes(&j, 0, (size_t)((numel + PQ_CHUNK - 1) / PQ_CHUNK), 0);
+    } else if (numel > 0) {
+        bni_quantize_f32(dd, (const float *)(const void *)data, numel, g, (uint8_t *)data, 0, sc);
+    } else {
+        sc[0] = 1.0f;
+    }
     float *dst_scales = (float *)(void *)(data + have - sbytes);
     memcpy(dst_scales, sc, sbytes);
     bni_free(sc);
@@ -503,7 +512,14 @@ bn_status bn_precision_convert_stream(const bn_tensor *src, const bn_precision_s
             for (int64_t e0 = 0; e0 < numel; e0 += step) {
                 int64_t m = numel - e0 < step ? numel - e0 : step;
                 read_elems(src, e0, m, BN_DTYPE_F32, (char *)buf);
-                bni_quantize_f32(dd, (const float *)buf, m, g, (uint8_t *)dst, e0, scales + e0 / g);
+                if (dd == BN_DTYPE_QINT8 || (dd == BN_DTYPE_QINT4 && e0 % 2 == 0)) {
+                    pq_job j = {bni_pq_kernels_get(), dd, (const float *)buf, m, g, scales + e0 / g,
+                                (uint8_t *)dst + (dd == BN_DTYPE_QINT8 ? e0 : e0 / 2)};
+                    pq_scales(&j, 0, (size_t)(m / g), 0);
+                    pq_codes(&j, 0, (size_t)((m + PQ_CHUNK - 1) / PQ_CHUNK), 0);
+                } else {
+                    bni_quantize_f32(dd, (const float *)buf, m, g, (uint8_t *)dst, e0, scales + e0 / g);
+                }
             }
         } else {
             for (int64_t g0 = 0, gi = 0; g0 < numel; g0 += g, gi++)
