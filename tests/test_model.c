@@ -263,6 +263,34 @@ static void check_bitlinear_class(bn_ctx *ctx) {
     CHECK(system(cmd) == 0);
 }
 
+/* The same model through GGUF (I2_S, f32 floats, written by bitnet convert). */
+static void check_gguf(bn_ctx *ctx) {
+    char path[512], rdir[512];
+    snprintf(path, sizeof path, "%s/models/gguf/bitnet-tiny-packed-i2_s.gguf", BITNET_TEST_DATA_DIR);
+    snprintf(rdir, sizeof rdir, "%s/models/bitnet-tiny", BITNET_TEST_DATA_DIR);
+    refdata r;
+    CHECK(load_ref(rdir, &r));
+    float *want = load_logits(rdir, "packed", r.T * r.V);
+    bn_model *m = NULL;
+    CHECK_OK(bn_model_load(ctx, path, NULL, &m));
+    if (m && want) {
+        CHECK(bn_model_vocab_size(m) == r.V);
+        float *got = malloc((size_t)(r.T * r.V) * sizeof(float));
+        CHECK_OK(bn_model_forward(m, r.ids, r.T, got, 1));
+        double e1 = rel_err(got, want, r.T, r.V);
+        bn_model_reset(m);
+        for (int64_t t = 0; t < r.T; t++) CHECK_OK(bn_model_forward(m, &r.ids[t], 1, got + t * r.V, 0));
+        double e2 = rel_err(got, want, r.T, r.V);
+        CHECK(e1 <= TOL && e2 <= TOL);
+        printf("bitnet-tiny/packed through GGUF i2_s: max|d|/max|logit| one pass %.3g, token by token %.3g\n", e1, e2);
+        free(got);
+    }
+    bn_model_free(m);
+    free(want);
+    m = NULL;
+    CHECK_ERR(bn_model_load(ctx, "/nonexistent/x.gguf", NULL, &m), BN_ERR_IO, "x.gguf");
+}
+
 int main(void) {
     bn_ctx *ctx = NULL;
     CHECK_OK(bn_ctx_new(NULL, &ctx));
@@ -272,6 +300,7 @@ int main(void) {
     for (int i = 0; i < 2; i++)
         for (int j = 0; j < 2; j++) check_model(ctx, names[i], variants[j]);
     check_bitlinear_class(ctx);
+    check_gguf(ctx);
     check_errors(ctx);
     bn_ctx_free(ctx);
     return bt_summary("test_model");

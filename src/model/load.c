@@ -142,7 +142,7 @@ void bn_model_free(bn_model *m) {
     bni_free(m);
 }
 
-static void *alloc_f(int64_t a, int64_t b, size_t el, int *ok) {
+void *bni_model_alloc(int64_t a, int64_t b, size_t el, int *ok) {
     size_t n;
     if (!bni_mul_size((size_t)a, (size_t)b, &n) || !bni_mul_size(n, el, &n)) { *ok = 0; return NULL; }
     void *p = bni_calloc(1, n + 64);
@@ -150,35 +150,35 @@ static void *alloc_f(int64_t a, int64_t b, size_t el, int *ok) {
     return p;
 }
 
-static bn_status alloc_buffers(bn_model *m) {
+bn_status bni_model_alloc_buffers(bn_model *m) {
     int64_t H = m->H, V = m->V;
     /* buffers */
     int ok = 1;
     int64_t B = m->max_batch, W = H > m->I ? H : m->I;
     if (W < m->QD) W = m->QD;
     int64_t half = m->HD / 2;
-    m->rope_cos = alloc_f(m->max_seq, half, 4, &ok);
-    m->rope_sin = alloc_f(m->max_seq, half, 4, &ok);
-    m->kc = alloc_f(m->L * m->max_seq, m->KVD, 4, &ok);
-    m->vc = alloc_f(m->L * m->max_seq, m->KVD, 4, &ok);
-    m->x = alloc_f(B, H, 4, &ok);
-    m->xn = alloc_f(B, W, 4, &ok);
-    m->q = alloc_f(B, m->QD, 4, &ok);
-    m->k = alloc_f(B, m->KVD, 4, &ok);
-    m->v = alloc_f(B, m->KVD, 4, &ok);
-    m->att = alloc_f(B, m->QD, 4, &ok);
-    m->tmp = alloc_f(B, H, 4, &ok);
-    m->gate = alloc_f(B, m->I, 4, &ok);
-    m->up = alloc_f(B, m->I, 4, &ok);
-    m->qx = alloc_f(B, W, 1, &ok);
-    m->qs = alloc_f(B, 1, 4, &ok);
+    m->rope_cos = bni_model_alloc(m->max_seq, half, 4, &ok);
+    m->rope_sin = bni_model_alloc(m->max_seq, half, 4, &ok);
+    m->kc = bni_model_alloc(m->L * m->max_seq, m->KVD, 4, &ok);
+    m->vc = bni_model_alloc(m->L * m->max_seq, m->KVD, 4, &ok);
+    m->x = bni_model_alloc(B, H, 4, &ok);
+    m->xn = bni_model_alloc(B, W, 4, &ok);
+    m->q = bni_model_alloc(B, m->QD, 4, &ok);
+    m->k = bni_model_alloc(B, m->KVD, 4, &ok);
+    m->v = bni_model_alloc(B, m->KVD, 4, &ok);
+    m->att = bni_model_alloc(B, m->QD, 4, &ok);
+    m->tmp = bni_model_alloc(B, H, 4, &ok);
+    m->gate = bni_model_alloc(B, m->I, 4, &ok);
+    m->up = bni_model_alloc(B, m->I, 4, &ok);
+    m->qx = bni_model_alloc(B, W, 1, &ok);
+    m->qs = bni_model_alloc(B, 1, 4, &ok);
     m->nthreads = bn_ctx_num_threads(m->ctx);
     if (m->nthreads < 1) m->nthreads = 1;
-    m->scores = alloc_f(m->nthreads, m->max_seq, 4, &ok);
-    m->probs = alloc_f(V, 1, 4, &ok);
-    m->pairs = alloc_f(V, 1, sizeof(bn_logit_pair), &ok);
-    m->logits = alloc_f(V, 1, 4, &ok);
-    m->hist = alloc_f(m->max_seq + 1, 1, 4, &ok);
+    m->scores = bni_model_alloc(m->nthreads, m->max_seq, 4, &ok);
+    m->probs = bni_model_alloc(V, 1, 4, &ok);
+    m->pairs = bni_model_alloc(V, 1, sizeof(bn_logit_pair), &ok);
+    m->logits = bni_model_alloc(V, 1, 4, &ok);
+    m->hist = bni_model_alloc(m->max_seq + 1, 1, 4, &ok);
     if (!ok) return bni_error(BN_ERR_OUT_OF_MEMORY, FN ": no memory for the buffers (max_seq %lld, max_batch %lld)",
                               (long long)m->max_seq, (long long)B);
     /* transformers' default RoPE table, in f32 (as src/ops/rope.c) */
@@ -239,11 +239,11 @@ static bn_status load_impl(bn_model *m, const char *path, const bn_safetensors *
     if (bn_safetensors_has(st, name))
         return bni_error(BN_ERR_FORMAT, FN ": '%s' has tensor '%s' but config.json says num_hidden_layers = %lld", path, name,
                          (long long)m->L);
-    return alloc_buffers(m);
+    return bni_model_alloc_buffers(m);
 }
 
 
-static void init_dims(bn_model *m, const bn_model_options *o) {
+void bni_model_init_dims(bn_model *m, const bn_model_options *o) {
     bn_bitnet_config *c = &m->cfg;
     m->H = c->hidden_size; m->I = c->intermediate_size; m->NH = c->num_attention_heads; m->NKV = c->num_key_value_heads;
     m->HD = c->head_dim; m->V = c->vocab_size; m->L = c->num_hidden_layers;
@@ -267,9 +267,16 @@ bn_status bn_model_load(bn_ctx *ctx, const char *path, const bn_model_options *o
     bn_model *m = bni_calloc(1, sizeof(*m));
     if (!m) return bni_error(BN_ERR_OUT_OF_MEMORY, FN ": out of memory");
     m->ctx = ctx;
+    size_t plen = strlen(path);
+    if (plen > 5 && strcmp(path + plen - 5, ".gguf") == 0) {
+        bn_status gs = bni_model_load_gguf(m, path, &o);
+        if (gs != BN_OK) { bn_model_free(m); return gs; }
+        *out = m;
+        return BN_OK;
+    }
     bn_status s = bn_bitnet_config_load(path, &m->cfg);
     if (s != BN_OK) { bni_free(m); return s; }
-    init_dims(m, &o);
+    bni_model_init_dims(m, &o);
     bn_safetensors *st = NULL;
     s = bn_safetensors_open(path, &st);
     if (s == BN_OK) s = load_impl(m, path, st);
@@ -368,12 +375,12 @@ bn_status bn_model_new_random(bn_ctx *ctx, const bn_bitnet_config *cfg, const bn
     if (!m) return bni_error(BN_ERR_OUT_OF_MEMORY, "bn_model_new_random: out of memory");
     m->ctx = ctx;
     m->cfg = *cfg;
-    init_dims(m, &o);
+    bni_model_init_dims(m, &o);
     uint64_t rng = seed;
     bn_status s = BN_OK;
     int ok = 1;
-    m->embed16 = alloc_f(m->V, m->H, 2, &ok);
-    m->norm = alloc_f(m->H, 1, 4, &ok);
+    m->embed16 = bni_model_alloc(m->V, m->H, 2, &ok);
+    m->norm = bni_model_alloc(m->H, 1, 4, &ok);
     m->layers = bni_calloc((size_t)m->L, sizeof(bn_layer));
     if (!ok || !m->layers) s = bni_error(BN_ERR_OUT_OF_MEMORY, "bn_model_new_random: out of memory");
     if (s == BN_OK) {
@@ -391,16 +398,16 @@ bn_status bn_model_new_random(bn_ctx *ctx, const bn_bitnet_config *cfg, const bn
         if ((s = random_linear(m, &rng, m->I, m->H, &y->gate))) break;
         if ((s = random_linear(m, &rng, m->I, m->H, &y->up))) break;
         if ((s = random_linear(m, &rng, m->H, m->I, &y->down))) break;
-        y->in_norm = alloc_f(m->H, 1, 4, &ok);
-        y->post_norm = alloc_f(m->H, 1, 4, &ok);
-        y->attn_sub = alloc_f(m->QD, 1, 4, &ok);
-        y->ffn_sub = alloc_f(m->I, 1, 4, &ok);
+        y->in_norm = bni_model_alloc(m->H, 1, 4, &ok);
+        y->post_norm = bni_model_alloc(m->H, 1, 4, &ok);
+        y->attn_sub = bni_model_alloc(m->QD, 1, 4, &ok);
+        y->ffn_sub = bni_model_alloc(m->I, 1, 4, &ok);
         if (!ok) { s = bni_error(BN_ERR_OUT_OF_MEMORY, "bn_model_new_random: out of memory"); break; }
         for (int64_t i = 0; i < m->H; i++) y->in_norm[i] = y->post_norm[i] = 1.0f;
         for (int64_t i = 0; i < m->QD; i++) y->attn_sub[i] = 1.0f;
         for (int64_t i = 0; i < m->I; i++) y->ffn_sub[i] = 1.0f;
     }
-    if (s == BN_OK) s = alloc_buffers(m);
+    if (s == BN_OK) s = bni_model_alloc_buffers(m);
     if (s != BN_OK) {
         bn_model_free(m);
         return s;

@@ -51,4 +51,11 @@ struct bn_model {
     int32_t *hist;        /* [max_seq + 1] generation's ids */
 };
 
+/* load.c */
+void *bni_model_alloc(int64_t a, int64_t b, size_t el, int *ok); /* zeroed; *ok = 0 on failure */
+void bni_model_init_dims(bn_model *m, const bn_model_options *o);
+bn_status bni_model_alloc_buffers(bn_model *m);
+/* load_gguf.c: fills m (ctx set) from a GGUF file; the caller frees m on failure */
+bn_status bni_model_load_gguf(bn_model *m, const char *path, const bn_model_options *o);
+
 #endif
