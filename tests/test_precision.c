@@ -661,6 +661,31 @@ static void test_pq_kernels(void) {
     free(x), free(a), free(b);
 }
 
+/* Large contiguous float conversions run on the thread pool: same bytes as the cast. */
+static void test_parallel_float(void) {
+    int64_t sh[2] = {3, 100003};
+    bn_tensor *x = rand_f32(2, sh);
+    float *d = bn_tensor_data(x);
+    d[7] = NAN;
+    d[100000] = 1e30f;
+    d[200000] = -1e-42f;
+    bn_dtype to[5] = {BN_DTYPE_F16, BN_DTYPE_BF16, BN_DTYPE_I8, BN_DTYPE_F64, BN_DTYPE_I32};
+    for (int i = 0; i < 5; i++) {
+        bn_precision_spec s = bn_precision_spec_of(to[i]);
+        bn_tensor *a = NULL, *b = NULL, *c = NULL, *e = NULL;
+        CHECK_OK(bn_precision_convert(x, &s, &a, NULL));
+        CHECK_OK(bn_tensor_cast(x, to[i], &b));
+        CHECK(same_tensor(a, b));
+        /* and back to f32 from the converted tensor */
+        bn_precision_spec f32 = bn_precision_spec_of(BN_DTYPE_F32);
+        CHECK_OK(bn_precision_convert(a, &f32, &c, NULL));
+        CHECK_OK(bn_tensor_cast(a, BN_DTYPE_F32, &e));
+        CHECK(same_tensor(c, e));
+        bn_tensor_free(a), bn_tensor_free(b), bn_tensor_free(c), bn_tensor_free(e);
+    }
+    bn_tensor_free(x);
+}
+
 int main(void) {
     bn_ctx_options o;
     bn_ctx_options_default(&o);
@@ -673,6 +698,7 @@ int main(void) {
     test_f16_engine_paths();
     test_hand_values();
     test_pq_kernels();
+    test_parallel_float();
     test_specs();
     test_inplace_and_stream_equal_plain();
     test_inplace_refusals();
