@@ -54,9 +54,11 @@ static bn_status one_row(const bn_precision_named_tensor *nt, const bn_precision
         return bni_error(st, "%s: tensor \"%s\": %s", fn, nt->name, bn_last_error());
     }
     bn_tensor *ref = NULL, *conv = NULL, *back = NULL;
-    if ((st = bn_tensor_cast(t, BN_DTYPE_F32, &ref))) goto done;
+    /* views where the data already is f32 (contiguous): no copies of big f32 tensors */
+    bn_precision_spec f32 = bn_precision_spec_of(BN_DTYPE_F32);
+    if ((st = bn_precision_convert(t, &f32, &ref, NULL))) goto done;
     if ((st = bn_precision_convert(t, &row->spec, &conv, NULL))) goto done;
-    if ((st = bn_tensor_cast(conv, BN_DTYPE_F32, &back))) goto done;
+    if ((st = bn_precision_convert(conv, &f32, &back, NULL))) goto done;
     st = bn_quant_error_f32((const float *)bn_tensor_data(ref), (const float *)bn_tensor_data(back), row->numel,
                             &row->error);
 done:
