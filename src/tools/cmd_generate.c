@@ -128,20 +128,28 @@ static int parse_num(const char *cmd, const char *opt, const char *v, double lo,
 
 int bn_cli_cmd_generate(int argc, char **argv) {
     const char *model = NULL, *prompt = NULL, *nstr = NULL, *temp = NULL, *topk = NULL, *topp = NULL, *seed = NULL,
-               *threads = NULL, *rep = NULL, *system = NULL, *model_l = NULL, *prompt_l = NULL;
+               *threads = NULL, *rep = NULL, *system = NULL, *model_l = NULL, *prompt_l = NULL,
+               *device = NULL;
     int chat = 0, ids_mode = 0;
     const cli_option opts[] = {{"-m", NULL, &model},         {"--model", NULL, &model_l},   {"-p", NULL, &prompt},
                                {"--prompt", NULL, &prompt_l}, {"-n", NULL, &nstr},         {"--temp", NULL, &temp},
                                {"--top-k", NULL, &topk},     {"--top-p", NULL, &topp},      {"--seed", NULL, &seed},
                                {"--threads", NULL, &threads}, {"--repeat-penalty", NULL, &rep},
                                {"--system", NULL, &system},  {"--chat", &chat, NULL},       {"--ids", &ids_mode, NULL},
-                               {NULL, NULL, NULL}};
+                               {"--device", NULL, &device},  {NULL, NULL, NULL}};
     const cli_command *cmd = cli_find("generate");
     int rc = cli_parse(cmd, argc, argv, opts);
     if (rc >= 0) return rc;
     if (!model) model = model_l;
     if (!prompt) prompt = prompt_l;
     if (!model) return cli_usage_error("generate", "-m MODEL is required");
+    if (device && strcmp(device, "cpu") != 0) {
+        if (strcmp(device, "cuda") == 0) {
+            fprintf(stderr, "bitnet generate: the model runs on the CPU only in this build (--device cuda)\n");
+            return CLI_EXIT_FAIL;
+        }
+        return cli_usage_error("generate", "--device '%s' (cpu or cuda)", device);
+    }
     bn_sampler_params sp;
     bn_sampler_params_default(&sp);
     double v = 0;

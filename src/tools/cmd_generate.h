@@ -7,7 +7,8 @@
 #define BN_CLI_GENERATE_SUMMARY "Generate text (or ids) with a BitNet b1.58 model, streamed to stdout."
 #define BN_CLI_GENERATE_USAGE                                                                       \
     "bitnet generate -m MODEL [-p PROMPT] [-n N] [--temp T] [--top-k K] [--top-p P]\n"               \
-    "                [--repeat-penalty R] [--seed S] [--chat] [--system TEXT] [--ids] [--threads N]"
+    "                [--repeat-penalty R] [--seed S] [--chat] [--system TEXT] [--ids] [--threads N]\n"                \
+    "                [--device cpu|cuda]"
 #define BN_CLI_GENERATE_DETAILS                                                                     \
     "MODEL is a Hugging Face directory (config.json + model.safetensors; master or packed).\n"     \
     "The prompt comes from -p or, without it, from stdin. With a tokenizer.json beside the\n"      \
@@ -27,6 +28,7 @@
     "  --system TEXT           the chat's system message\n"                                         \
     "  --ids                   ids in and out even when there is a tokenizer\n"                     \
     "  --threads N             worker threads (default: BITNET_NUM_THREADS or all CPUs)\n"          \
+    "  --device cpu|cuda       where to run (cpu only for now)\n"                                  \
     "  -h, --help              this text\n"                                                         \
     "\nexit status: 0 ok, 1 a library error (message on stderr), 2 a usage error\n"
 
