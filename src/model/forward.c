@@ -43,6 +43,20 @@ static inline float dot_bf16(const float *a, const uint16_t *b, int64_t n) {
     return s;
 }
 
+static float dot_f16(const float *a, const uint16_t *b, int64_t n) {
+    float acc[16] = {0};
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        float f[16];
+        for (int j = 0; j < 16; j++) f[j] = bn_f16_to_f32(b[i + j]);
+        for (int j = 0; j < 16; j++) acc[j] += a[i + j] * f[j];
+    }
+    float s = 0;
+    for (int j = 0; j < 16; j += 2) s += acc[j] + acc[j + 1];
+    for (; i < n; i++) s += a[i] * bn_f16_to_f32(b[i]);
+    return s;
+}
+
 /* The output layer's dot products dominate decode after the ternary
  * layers; on x86 with AVX2 (bn_cpu_isa(), so BITNET_ISA can force the
  * portable code) they run 8-wide with FMA. Only the summation order differs. */
@@ -68,6 +82,20 @@ __attribute__((target("avx2,fma"))) static float dot_bf16_avx2(const float *a, c
     }
     float s = hsum256(_mm256_add_ps(acc0, acc1));
     for (; i < n; i++) s += a[i] * bf16f(b[i]);
+    return s;
+}
+
+__attribute__((target("avx2,fma,f16c"))) static float dot_f16_avx2(const float *a, const uint16_t *b, int64_t n) {
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m256 w0 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(b + i)));
+        __m256 w1 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(b + i + 8)));
+        acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), w0, acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), w1, acc1);
+    }
+    float s = hsum256(_mm256_add_ps(acc0, acc1));
+    for (; i < n; i++) s += a[i] * bn_f16_to_f32(b[i]);
     return s;
 }
 
@@ -168,14 +196,18 @@ static void head_task(void *arg, size_t begin, size_t end, int thread) {
         float *o = j->out + r * m->V;
 #ifdef BN_MODEL_HAVE_AVX2
         if (j->avx2) {
-            if (m->head16)
+            if (m->head16 && m->head16_f16)
+                for (size_t v = begin; v < end; v++) o[v] = dot_f16_avx2(x, m->head16 + (int64_t)v * m->H, m->H);
+            else if (m->head16)
                 for (size_t v = begin; v < end; v++) o[v] = dot_bf16_avx2(x, m->head16 + (int64_t)v * m->H, m->H);
             else
                 for (size_t v = begin; v < end; v++) o[v] = dot_f32_avx2(x, m->lm_head + (int64_t)v * m->H, m->H);
             continue;
         }
 #endif
-        if (m->head16)
+        if (m->head16 && m->head16_f16)
+            for (size_t v = begin; v < end; v++) o[v] = dot_f16(x, m->head16 + (int64_t)v * m->H, m->H);
+        else if (m->head16)
             for (size_t v = begin; v < end; v++) o[v] = dot_bf16(x, m->head16 + (int64_t)v * m->H, m->H);
         else
             for (size_t v = begin; v < end; v++) o[v] = dot_f32(x, m->lm_head + (int64_t)v * m->H, m->H);
@@ -194,7 +226,10 @@ static bn_status run_chunk(bn_model *m, const int32_t *tok, int64_t n, float *lo
     for (int64_t i = 0; i < n; i++) {
         if (m->embed16) {
             const uint16_t *e = m->embed16 + (int64_t)tok[i] * H;
-            for (int64_t d = 0; d < H; d++) m->x[i * H + d] = bf16f(e[d]);
+            if (m->embed16_f16)
+                for (int64_t d = 0; d < H; d++) m->x[i * H + d] = bn_f16_to_f32(e[d]);
+            else
+                for (int64_t d = 0; d < H; d++) m->x[i * H + d] = bf16f(e[d]);
         } else {
             memcpy(m->x + i * H, m->embed + (int64_t)tok[i] * H, (size_t)H * sizeof(float));
         }

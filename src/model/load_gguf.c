@@ -66,6 +66,23 @@ static bn_status to_f32(const bn_gguf_tensor_info *t, const char *path, float **
     return BN_OK;
 }
 
+/* A [V, H] matrix: F16 kept as f16 (exact, half the bytes), F32 as f32. */
+static bn_status load_mat(const bn_gguf_tensor_info *t, const char *path, float **f32, uint16_t **f16, int *is_f16) {
+    if (t->type != BN_GGUF_TENSOR_F16) return to_f32(t, path, f32);
+    uint16_t *b = bni_malloc(t->nbytes + 64);
+    if (!b) return bni_error(BN_ERR_OUT_OF_MEMORY, FN ": no memory for '%s'", t->name);
+    memcpy(b, t->data, t->nbytes);
+    for (int64_t i = 0; i < t->numel; i++)
+        if ((b[i] & 0x7c00u) == 0x7c00u) {
+            bni_free(b);
+            return bni_error(BN_ERR_FORMAT, FN ": '%s': tensor '%s' has a non-finite value at %lld", path, t->name,
+                             (long long)i);
+        }
+    *f16 = b;
+    *is_f16 = 1;
+    return BN_OK;
+}
+
 static bn_status load_vec(const bn_gguf *g, const char *path, const char *name, int64_t n, float **out) {
     bn_gguf_tensor_info t;
     bn_status s = find(g, path, name, 1, n, &t);
@@ -201,12 +218,16 @@ bn_status bni_model_load_gguf(bn_model *m, const char *path, const bn_model_opti
     int64_t H = m->H;
     bn_gguf_tensor_info t;
     s = find(g, path, "token_embd.weight", m->V, H, &t);
-    if (!s) s = to_f32(&t, path, &m->embed);
+    if (!s) s = load_mat(&t, path, &m->embed, &m->embed16, &m->embed16_f16);
     if (!s) s = load_vec(g, path, "output_norm.weight", H, &m->norm);
-    if (!s && c->tie_word_embeddings) m->lm_head = m->embed;
+    if (!s && c->tie_word_embeddings) {
+        m->lm_head = m->embed;
+        m->head16 = m->embed16;
+        m->head16_f16 = m->embed16_f16;
+    }
     if (!s && !c->tie_word_embeddings) {
         s = find(g, path, "output.weight", m->V, H, &t);
-        if (!s) s = to_f32(&t, path, &m->lm_head);
+        if (!s) s = load_mat(&t, path, &m->lm_head, &m->head16, &m->head16_f16);
     }
     if (!s) {
         m->layers = bni_calloc((size_t)m->L, sizeof(bn_layer));

@@ -32,6 +32,7 @@ struct bn_model {
     uint16_t *embed16;
     float *lm_head;
     uint16_t *head16;
+    int embed16_f16, head16_f16; /* the 16-bit copies are IEEE f16 (GGUF) instead of bf16 */
     float *norm;    /* [H] */
     bn_layer *layers;
     /* rope table [max_seq, HD/2] cos and sin */
