@@ -369,6 +369,11 @@ static void test_inplace_and_stream_equal_plain(void) {
                 CHECK(!bn_tensor_shares_storage(st, x));
                 bn_tensor_free(st);
             }
+            /* a budget larger than the tensor allocates only what it needs */
+            bn_tensor *big = NULL;
+            CHECK_OK(bn_precision_convert_stream(x, &specs[k], SIZE_MAX, &big));
+            CHECK(same_tensor(plain, big));
+            bn_tensor_free(big);
             /* strided and other-dtype sources */
             const bn_tensor *srcs[3] = {xt, x64, xbf};
             for (int v = 0; v < 3; v++) {

@@ -478,10 +478,13 @@ bn_status bn_precision_convert_stream(const bn_tensor *src, const bn_precision_s
         return BN_OK;
     }
     if (budget < 4096) budget = 4096;
-    int64_t chunk = (int64_t)(budget / 4) & ~(int64_t)7; /* f32 scratch elements, whole bytes of codes */
+    int64_t numel = bn_tensor_numel(src);
+    /* f32 scratch elements, a multiple of 8 (whole bytes of codes), no more than the tensor needs */
+    size_t cap = ((size_t)numel + 7) & ~(size_t)7;
+    if (cap < 8) cap = 8;
+    int64_t chunk = (int64_t)((budget / 4 < cap ? budget / 4 : cap) & ~(size_t)7);
     bn_tensor *r;
     if ((st = bni_tensor_alloc(fn, src->storage->ctx, dd, src->ndim, src->shape, group, &r))) return st;
-    int64_t numel = bn_tensor_numel(src);
     char *dst = (char *)r->storage->data;
     if (!bni_dtype_is_packed(dd)) {
         /* no scratch: each chunk goes straight from the source's strides to the output */
