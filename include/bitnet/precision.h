@@ -198,7 +198,8 @@ BN_API bn_status bn_precision_convert_inplace(bn_tensor *t, const bn_precision_s
  * The source is read in chunks of whole rows/groups where they fit in the
  * budget; a scale group larger than the budget is handled in two passes
  * (the scale first, then the codes), so a per-tensor quantization of a
- * tensor of any size needs only the budget. The result equals
+ * tensor of any size needs only the budget. Scratch for a scaled target
+ * is 5 bytes per value (f32 value and code), else 4. The result equals
  * bn_precision_convert()'s bytes (never a view).
  * @param src source (any dtype, any strides).
  * @param spec target.

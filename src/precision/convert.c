@@ -403,21 +403,55 @@ static inline int round_clamp(float q, float lo, float hi) {
     return (int)(q == q ? c : 0.0f);
 }
 
+/* Pack n codes into elements [e0, e0 + n) of base: whole bytes where the
+ * elements are byte-aligned, read-modify-write at the edges. */
+static void pack_run(bn_dtype dd, const int8_t *c, int64_t n, uint8_t *base, int64_t e0) {
+    int per = 8 / bni_dtype_info(dd)->bits;
+    int64_t i = 0;
+    for (; i < n && (e0 + i) % per != 0; i++) bni_packed_set(dd, base, e0 + i, c[i]);
+    uint8_t *p = base + (e0 + i) / per;
+    switch (dd) {
+    case BN_DTYPE_QINT8:
+        memcpy(p, c + i, (size_t)(n - i));
+        i = n;
+        break;
+    case BN_DTYPE_QINT4:
+        for (; i + 2 <= n; i += 2) *p++ = (uint8_t)((c[i] & 0xF) | (c[i + 1] & 0xF) << 4);
+        break;
+    case BN_DTYPE_TERNARY:
+        for (; i + 4 <= n; i += 4)
+            *p++ = (uint8_t)((c[i] + 1) | (c[i + 1] + 1) << 2 | (c[i + 2] + 1) << 4 | (c[i + 3] + 1) << 6);
+        break;
+    case BN_DTYPE_BINARY:
+        for (; i + 8 <= n; i += 8) {
+            unsigned b = 0;
+            for (int k = 0; k < 8; k++) b |= (unsigned)(c[i + k] > 0) << k;
+            *p++ = (uint8_t)b;
+        }
+        break;
+    default: break;
+    }
+    for (; i < n; i++) bni_packed_set(dd, base, e0 + i, c[i]);
+}
+
 /* One scale group larger than the scratch: the scale in a first pass (the
- * same sums, in the same order, as the tensor module), codes in a second. */
-static void quantize_two_pass(const bn_tensor *src, bn_dtype dd, int64_t g0, int64_t len, float *buf, int64_t chunk,
-                              uint8_t *base, float *scale_out) {
+ * same sums, in the same order, as the tensor module), codes in a second.
+ * buf holds chunk f32 values, codes chunk int8 codes. */
+static void quantize_two_pass(const bn_tensor *src, bn_dtype dd, int64_t g0, int64_t len, float *buf, int8_t *codes,
+                              int64_t chunk, uint8_t *base, float *scale_out) {
+    const bni_pq_kernels *k = bni_pq_kernels_get();
+    int is_q = dd == BN_DTYPE_QINT8 || dd == BN_DTYPE_QINT4;
     double acc = 0.0;
     float mx = 0.0f;
     int nan = 0;
     for (int64_t c0 = 0; c0 < len; c0 += chunk) {
         int64_t m = len - c0 < chunk ? len - c0 : chunk;
         read_elems(src, g0 + c0, m, BN_DTYPE_F32, (char *)buf);
-        for (int64_t i = 0; i < m; i++) {
-            acc += fabs((double)buf[i]);
-            float a = fabsf(buf[i]);
-            if (a != a) nan = 1;
-            else if (a > mx) mx = a;
+        if (is_q) {
+            float cm = k->absmax(buf, m, &nan);
+            if (cm > mx) mx = cm;
+        } else {
+            for (int64_t i = 0; i < m; i++) acc += fabs((double)buf[i]);
         }
     }
     float scale, inv;
@@ -437,20 +471,18 @@ static void quantize_two_pass(const bn_tensor *src, bn_dtype dd, int64_t g0, int
         scale = sc;
         inv = 1.0f / sc;
     }
-    (void)inv;
     *scale_out = scale;
     const bn_dtype_info *info = bni_dtype_info(dd);
     const float lo = (float)info->code_min, hi = (float)info->code_max;
     for (int64_t c0 = 0; c0 < len; c0 += chunk) {
         int64_t m = len - c0 < chunk ? len - c0 : chunk;
         read_elems(src, g0 + c0, m, BN_DTYPE_F32, (char *)buf);
-        for (int64_t i = 0; i < m; i++) {
-            int code;
-            if (dd == BN_DTYPE_BINARY) code = buf[i] >= 0.0f ? 1 : -1;
-            else if (dd == BN_DTYPE_TERNARY) code = round_clamp(buf[i] * inv, lo, hi);
-            else code = round_clamp(buf[i] / scale, lo, hi);
-            bni_packed_set(dd, base, g0 + c0 + i, code);
-        }
+        if (is_q) k->codes(buf, m, scale, lo, hi, codes);
+        else if (dd == BN_DTYPE_BINARY)
+            for (int64_t i = 0; i < m; i++) codes[i] = (int8_t)(buf[i] >= 0.0f ? 1 : -1);
+        else
+            for (int64_t i = 0; i < m; i++) codes[i] = (int8_t)round_clamp(buf[i] * inv, lo, hi);
+        pack_run(dd, codes, m, base, g0 + c0);
     }
 }
 
@@ -482,7 +514,9 @@ bn_status bn_precision_convert_stream(const bn_tensor *src, const bn_precision_s
     /* f32 scratch elements, a multiple of 8 (whole bytes of codes), no more than the tensor needs */
     size_t cap = ((size_t)numel + 7) & ~(size_t)7;
     if (cap < 8) cap = 8;
-    int64_t chunk = (int64_t)((budget / 4 < cap ? budget / 4 : cap) & ~(size_t)7);
+    /* scaled targets also keep one int8 code per scratch value: 5 bytes each */
+    size_t per = bni_dtype_info(dd)->has_scale ? 5 : 4;
+    int64_t chunk = (int64_t)((budget / per < cap ? budget / per : cap) & ~(size_t)7);
     bn_tensor *r;
     if ((st = bni_tensor_alloc(fn, src->storage->ctx, dd, src->ndim, src->shape, group, &r))) return st;
     char *dst = (char *)r->storage->data;
@@ -496,10 +530,10 @@ bn_status bn_precision_convert_stream(const bn_tensor *src, const bn_precision_s
         *out = r;
         return BN_OK;
     }
-    void *buf = bni_malloc((size_t)chunk * 4);
+    void *buf = bni_malloc((size_t)chunk * per);
     if (buf == NULL) {
         bn_tensor_free(r);
-        return bni_error(BN_ERR_OUT_OF_MEMORY, "%s: %" PRId64 " bytes of scratch", fn, chunk * 4);
+        return bni_error(BN_ERR_OUT_OF_MEMORY, "%s: %zu bytes of scratch", fn, (size_t)chunk * per);
     }
     if (dd == BN_DTYPE_INT4) {
         for (int64_t e0 = 0; e0 < numel; e0 += chunk) {
@@ -526,7 +560,8 @@ bn_status bn_precision_convert_stream(const bn_tensor *src, const bn_precision_s
             }
         } else {
             for (int64_t g0 = 0, gi = 0; g0 < numel; g0 += g, gi++)
-                quantize_two_pass(src, dd, g0, g, (float *)buf, chunk, (uint8_t *)dst, &scales[gi]);
+                quantize_two_pass(src, dd, g0, g, (float *)buf, (int8_t *)((char *)buf + (size_t)chunk * 4), chunk,
+                                  (uint8_t *)dst, &scales[gi]);
         }
     }
     bni_free(buf);
