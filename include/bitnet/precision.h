@@ -110,11 +110,16 @@ BN_API bn_precision_spec bn_precision_spec_of(bn_dtype dtype);
 /**
  * @brief Write a spec as text: "f16", "qint8/row", "qint4/block32", "ternary/tensor"
  *        (the form bn_precision_spec_parse() reads). Always NUL-terminated when size > 0.
+ * @param spec the spec.
+ * @param buf destination.
+ * @param size size of @p buf.
  */
 BN_API bn_status bn_precision_spec_format(const bn_precision_spec *spec, char *buf, size_t size);
 
 /**
  * @brief Parse "dtype", "dtype/tensor", "dtype/row" or "dtype/blockN".
+ * @param text the text.
+ * @param[out] spec written on success.
  * @return ::BN_ERR_INVALID_ARGUMENT naming the text when it is not one of those.
  */
 BN_API bn_status bn_precision_spec_parse(const char *text, bn_precision_spec *spec);
@@ -122,6 +127,10 @@ BN_API bn_status bn_precision_spec_parse(const char *text, bn_precision_spec *sp
 /**
  * @brief The scale group size @p spec gives a tensor of this shape: 0 (no
  *        scales, or one for the whole tensor), the last dimension, or the block.
+ * @param spec target.
+ * @param ndim number of dimensions.
+ * @param shape sizes.
+ * @param[out] group written on success.
  * @return ::BN_ERR_SHAPE when the group does not divide the element count
  *         (or a per-row spec meets a 0-d tensor); ::BN_ERR_INVALID_ARGUMENT
  *         for a block <= 0.
@@ -130,8 +139,13 @@ BN_API bn_status bn_precision_group_size(const bn_precision_spec *spec, int ndim
                                          int64_t *group);
 
 /**
- * @brief Bytes a tensor of @p numel elements takes in @p spec, scales included
- *        (4 bytes per scale).
+ * @brief Bytes a tensor of this shape takes in @p spec: the packed or plain
+ *        elements plus 4 bytes per scale.
+ * @param spec target.
+ * @param ndim number of dimensions.
+ * @param shape sizes.
+ * @param[out] nbytes written on success.
+ * @return as bn_precision_group_size(); ::BN_ERR_OVERFLOW when the size does not fit.
  */
 BN_API bn_status bn_precision_bytes(const bn_precision_spec *spec, int ndim, const int64_t *shape,
                                     size_t *nbytes);
@@ -320,6 +334,8 @@ BN_API size_t bn_precision_policy_override_count(const bn_precision_policy *p);
 
 /**
  * @brief Override @p index in the order they were added.
+ * @param p policy.
+ * @param index 0 .. bn_precision_policy_override_count() - 1.
  * @param[out] pattern the pattern (valid until the policy changes; may be NULL).
  * @param[out] spec its spec (may be NULL).
  */
@@ -370,6 +386,7 @@ BN_API bn_status bn_precision_policy_validate(const bn_precision_policy *p, bn_d
 
 /**
  * @brief The policy as JSON (format in the file comment), NUL-terminated.
+ * @param p policy.
  * @param[out] json written on success; free with free().
  */
 BN_API bn_status bn_precision_policy_to_json(const bn_precision_policy *p, char **json);
