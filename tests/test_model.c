@@ -291,6 +291,59 @@ static void check_gguf(bn_ctx *ctx) {
     CHECK_ERR(bn_model_load(ctx, "/nonexistent/x.gguf", NULL, &m), BN_ERR_IO, "x.gguf");
 }
 
+/* bn_model_sample on hand-made logits. */
+static void check_sampling(bn_ctx *ctx) {
+    char mdir[512];
+    snprintf(mdir, sizeof mdir, "%s/models/bitnet-tiny/packed", BITNET_TEST_DATA_DIR);
+    bn_model *m = NULL;
+    CHECK_OK(bn_model_load(ctx, mdir, NULL, &m));
+    if (!m) return;
+    float lg[512];
+    bn_sampler_params p;
+    bn_sampler_params_default(&p);
+    int32_t t = -1;
+#define FILL() do { for (int i = 0; i < 512; i++) lg[i] = (float)(i % 7) * 0.1f; lg[100] = 5.0f; lg[200] = 4.9f; } while (0)
+    FILL();
+    CHECK_OK(bn_model_sample(m, lg, NULL, 0, &p, &t));
+    CHECK(t == 100);
+    /* ties go to the lowest id */
+    for (int i = 0; i < 512; i++) lg[i] = 1.0f;
+    CHECK_OK(bn_model_sample(m, lg, NULL, 0, &p, &t));
+    CHECK(t == 0);
+    /* the penalty pushes a seen id below the next one */
+    FILL();
+    int32_t hist[3] = {100, 100, 7};
+    p.repetition_penalty = 1.5f;
+    CHECK_OK(bn_model_sample(m, lg, hist, 3, &p, &t));
+    CHECK(t == 200);
+    CHECK_NEAR(lg[100], 5.0f / 1.5f, 1e-6);
+    /* top_k 1 and a tiny top_p are greedy even with a temperature */
+    p.repetition_penalty = 1.0f;
+    p.temperature = 2.0f;
+    p.top_k = 1;
+    for (int r = 0; r < 5; r++) { FILL(); CHECK_OK(bn_model_sample(m, lg, NULL, 0, &p, &t)); CHECK(t == 100); }
+    p.top_k = 0;
+    p.top_p = 1e-6f;
+    for (int r = 0; r < 5; r++) { FILL(); CHECK_OK(bn_model_sample(m, lg, NULL, 0, &p, &t)); CHECK(t == 100); }
+    /* top_k 2: only the two best ids, both drawn over 200 tries */
+    p.top_p = 1.0f;
+    p.top_k = 2;
+    p.temperature = 1.0f;
+    int seen100 = 0, seen200 = 0, other = 0;
+    bn_ctx_manual_seed(ctx, 7);
+    for (int r = 0; r < 200; r++) {
+        FILL();
+        CHECK_OK(bn_model_sample(m, lg, NULL, 0, &p, &t));
+        if (t == 100) seen100++; else if (t == 200) seen200++; else other++;
+    }
+    CHECK(seen100 > 0 && seen200 > 0 && other == 0);
+    /* bad settings */
+    p.top_p = 0.0f;
+    CHECK_ERR(bn_model_sample(m, lg, NULL, 0, &p, &t), BN_ERR_INVALID_ARGUMENT, "top_p");
+#undef FILL
+    bn_model_free(m);
+}
+
 int main(void) {
     bn_ctx *ctx = NULL;
     CHECK_OK(bn_ctx_new(NULL, &ctx));
@@ -301,6 +354,7 @@ int main(void) {
         for (int j = 0; j < 2; j++) check_model(ctx, names[i], variants[j]);
     check_bitlinear_class(ctx);
     check_gguf(ctx);
+    check_sampling(ctx);
     check_errors(ctx);
     bn_ctx_free(ctx);
     return bt_summary("test_model");
