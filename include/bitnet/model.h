@@ -41,6 +41,9 @@ typedef struct bn_model bn_model;
 typedef struct bn_model_options {
     int64_t max_seq;   /**< KV cache positions; 0 = max_position_embeddings capped at 4096 (4096 when absent). */
     int64_t max_batch; /**< Tokens per forward chunk (prefill GEMM); 0 = 64. */
+    /** Called after each layer is loaded (done = 1 .. total = layers); NULL: none. */
+    void (*progress)(void *user, int64_t done, int64_t total);
+    void *progress_user; /**< Passed to @ref progress. */
 } bn_model_options;
 
 /** @brief Fill @p o with the defaults. */

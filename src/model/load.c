@@ -14,6 +14,8 @@ void bn_model_options_default(bn_model_options *o) {
     if (!o) return;
     o->max_seq = 0;
     o->max_batch = 0;
+    o->progress = NULL;
+    o->progress_user = NULL;
 }
 
 /* A floating tensor of exactly the given shape, as a new f32 array. */
@@ -194,7 +196,7 @@ bn_status bni_model_alloc_buffers(bn_model *m) {
     return BN_OK;
 }
 
-static bn_status load_impl(bn_model *m, const char *path, const bn_safetensors *st) {
+static bn_status load_impl(bn_model *m, const char *path, const bn_safetensors *st, const bn_model_options *o) {
     bn_status s;
     char name[256];
     int64_t H = m->H, V = m->V;
@@ -232,6 +234,7 @@ static bn_status load_impl(bn_model *m, const char *path, const bn_safetensors *
         NORM(post_norm, "post_attention_layernorm.weight", shH)
         NORM(attn_sub, "self_attn.attn_sub_norm.weight", shQ)
         NORM(ffn_sub, "mlp.ffn_sub_norm.weight", shI)
+        if (o->progress) o->progress(o->progress_user, l + 1, m->L);
 #undef LIN
 #undef NORM
     }
@@ -279,7 +282,7 @@ bn_status bn_model_load(bn_ctx *ctx, const char *path, const bn_model_options *o
     bni_model_init_dims(m, &o);
     bn_safetensors *st = NULL;
     s = bn_safetensors_open(path, &st);
-    if (s == BN_OK) s = load_impl(m, path, st);
+    if (s == BN_OK) s = load_impl(m, path, st, &o);
     bn_safetensors_close(st);
     if (s != BN_OK) { bn_model_free(m); return s; }
     *out = m;

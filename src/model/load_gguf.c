@@ -253,6 +253,7 @@ bn_status bni_model_load_gguf(bn_model *m, const char *path, const bn_model_opti
         VEC(attn_sub, "attn_sub_norm", m->QD)
         VEC(post_norm, "ffn_norm", H)
         VEC(ffn_sub, "ffn_sub_norm", m->I)
+        if (!s && o->progress) o->progress(o->progress_user, l + 1, m->L);
 #undef LIN
 #undef VEC
     }

@@ -97,7 +97,7 @@ int bn_cli_bench_model(int argc, char **argv) {
     bn_status st = bn_ctx_new(&o, &ctx);
     if (st) return cli_lib_error("bn_ctx_new", st);
     bn_model_options mo;
-    bn_model_options_default(&mo);
+    bn_cli_model_options(&mo);
     mo.max_seq = (np > nd ? np : nd) + 1;
     mo.max_batch = np;
     if (model) {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "bitnet/bitnet.h"
 #include "bitnet/model.h"
@@ -96,6 +97,20 @@ static int on_token(int32_t t, void *user) {
     return s->stop_id >= 0 && t == s->stop_id;
 }
 
+void bn_cli_load_progress(void *user, int64_t done, int64_t total) {
+    (void)user;
+    int w = 30, f = total > 0 ? (int)(w * done / total) : w;
+    fprintf(stderr, "\rloading [%.*s%*s] %lld/%lld layers", f, "##############################", w - f, "",
+            (long long)done, (long long)total);
+    if (done == total) fprintf(stderr, "\r%*s\r", w + 40, "");
+    fflush(stderr);
+}
+
+void bn_cli_model_options(bn_model_options *o) {
+    bn_model_options_default(o);
+    if (isatty(STDERR_FILENO)) o->progress = bn_cli_load_progress;
+}
+
 static bn_ctx *make_ctx(const char *threads, const char *cmd, int *rc) {
     bn_ctx_options o;
     bn_ctx_options_default(&o);
@@ -179,7 +194,9 @@ int bn_cli_cmd_generate(int argc, char **argv) {
 #ifdef BITNET_HAVE_TOKENIZER
     bn_tokenizer *tok = NULL;
 #endif
-    bn_status st = bn_model_load(ctx, model, NULL, &m);
+    bn_model_options mo;
+    bn_cli_model_options(&mo);
+    bn_status st = bn_model_load(ctx, model, &mo, &m);
     if (st) { rc = cli_lib_error("bn_model_load", st); goto done; }
 #ifdef BITNET_HAVE_TOKENIZER
     if (!ids_mode) {

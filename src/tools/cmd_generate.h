@@ -52,6 +52,12 @@ int bn_cli_cmd_logits(int argc, char **argv);
 /* Shared by both: parse "ID ID ..." (NULL on a bad id; *n ids, malloc'd). */
 int32_t *bn_cli_parse_ids(const char *text, int64_t *n);
 
+/* Model options for the commands: a progress bar on stderr while loading
+ * when stderr is a terminal. */
+#include "bitnet/model.h"
+void bn_cli_model_options(bn_model_options *o);
+void bn_cli_load_progress(void *user, int64_t done, int64_t total);
+
 /* `bitnet bench model` (dispatched from cmd_bench.c); argv[0] is "model". */
 int bn_cli_bench_model(int argc, char **argv);
 

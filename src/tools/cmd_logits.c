@@ -42,7 +42,7 @@ int bn_cli_cmd_logits(int argc, char **argv) {
     bn_status st = bn_ctx_new(&o, &ctx);
     if (st) { rc = cli_lib_error("bn_ctx_new", st); goto done; }
     bn_model_options mo;
-    bn_model_options_default(&mo);
+    bn_cli_model_options(&mo);
     if (n > 4096) mo.max_seq = n;
     st = bn_model_load(ctx, model, &mo, &m);
     if (st) { rc = cli_lib_error("bn_model_load", st); goto done; }
