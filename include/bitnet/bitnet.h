@@ -20,5 +20,7 @@
 #include "bitnet/tokenizer.h"
 #include "bitnet/sequence.h"
 #include "bitnet/gguf.h"
+#include "bitnet/io.h"
+#include "bitnet/model.h"
 
 #endif /* BITNET_BITNET_H */
