@@ -189,6 +189,8 @@ BN_API bn_status bn_gguf_array_get(const bn_gguf *g, int64_t i, uint64_t j, bn_g
  * @param[out] data the first element.
  * @param[out] count element count (may be NULL).
  * @return ::BN_ERR_DTYPE for a non-array or a string array.
+ * @param g the file.
+ * @param i index of the key/value pair, 0 to bn_gguf_kv_count() - 1.
  */
 BN_API bn_status bn_gguf_array_data(const bn_gguf *g, int64_t i, const void **data, uint64_t *count);
 
@@ -208,6 +210,8 @@ BN_API bn_status bn_gguf_get_f64(const bn_gguf *g, const char *key, double *out)
  * @param[out] str the bytes (not NUL-terminated).
  * @param[out] len their count.
  * @return as bn_gguf_get_i64().
+ * @param g the file.
+ * @param key the key.
  */
 BN_API bn_status bn_gguf_get_str(const bn_gguf *g, const char *key, const char **str, size_t *len);
 
@@ -262,6 +266,7 @@ BN_API bn_status bn_gguf_writer_set_alignment(bn_gguf_writer *w, uint32_t alignm
  * @param type any type except STRING and ARRAY.
  * @param value the value in its C type (uint8_t for UINT8, BOOL as one byte 0/1, ...).
  * @return ::BN_ERR_INVALID_ARGUMENT for a duplicate key or a bad type.
+ * @param w the writer.
  */
 BN_API bn_status bn_gguf_writer_add_scalar(bn_gguf_writer *w, const char *key, bn_gguf_type type,
                                            const void *value);
@@ -281,6 +286,9 @@ BN_API bn_status bn_gguf_writer_add_bool(bn_gguf_writer *w, const char *key, int
 /**
  * @brief Add a string value (copied).
  * @param str @p len bytes (may contain NUL; NULL allowed when len is 0).
+ * @param w the writer.
+ * @param key the key.
+ * @param len length of @p str in bytes.
  */
 BN_API bn_status bn_gguf_writer_add_str(bn_gguf_writer *w, const char *key, const char *str, size_t len);
 
@@ -288,6 +296,9 @@ BN_API bn_status bn_gguf_writer_add_str(bn_gguf_writer *w, const char *key, cons
  * @brief Add an array of numbers or bools (copied).
  * @param elem_type element type, not STRING or ARRAY.
  * @param data @p count elements in their C type (native = little-endian).
+ * @param w the writer.
+ * @param key the key.
+ * @param count number of elements.
  */
 BN_API bn_status bn_gguf_writer_add_array(bn_gguf_writer *w, const char *key, bn_gguf_type elem_type,
                                           const void *data, uint64_t count);
@@ -296,6 +307,9 @@ BN_API bn_status bn_gguf_writer_add_array(bn_gguf_writer *w, const char *key, bn
  * @brief Add an array of strings (copied).
  * @param strs @p count strings.
  * @param lens their lengths, or NULL for NUL-terminated strings.
+ * @param w the writer.
+ * @param key the key.
+ * @param count number of elements.
  */
 BN_API bn_status bn_gguf_writer_add_str_array(bn_gguf_writer *w, const char *key, const char *const *strs,
                                               const size_t *lens, uint64_t count);
@@ -311,6 +325,7 @@ BN_API bn_status bn_gguf_writer_add_str_array(bn_gguf_writer *w, const char *key
  *        bn_gguf_writer_write_file() produce them at write time.
  * @return errors of bn_gguf_tensor_nbytes(); ::BN_ERR_INVALID_ARGUMENT for
  *         a duplicate name.
+ * @param w the writer.
  */
 BN_API bn_status bn_gguf_writer_add_tensor(bn_gguf_writer *w, const char *name, int type, int ndim,
                                            const int64_t *dims, const void *data);
@@ -324,6 +339,7 @@ BN_API bn_status bn_gguf_writer_add_tensor(bn_gguf_writer *w, const char *name, 
  * @param user passed to @p fill and @p progress.
  * @return ::BN_ERR_IO naming the file on a write error (the partial file is
  *         removed); the fill callback's error.
+ * @param w the writer.
  */
 BN_API bn_status bn_gguf_writer_write_file(bn_gguf_writer *w, const char *path, bn_gguf_fill_fn fill,
                                            bn_gguf_progress_fn progress, void *user);
@@ -332,6 +348,9 @@ BN_API bn_status bn_gguf_writer_write_file(bn_gguf_writer *w, const char *path, 
  * @brief As bn_gguf_writer_write_file() into a new buffer.
  * @param[out] data malloc'ed bytes; free with free().
  * @param[out] size their count.
+ * @param w the writer.
+ * @param fill produces tensors added with NULL data (may be NULL when none).
+ * @param user passed to @p fill.
  */
 BN_API bn_status bn_gguf_writer_write_memory(bn_gguf_writer *w, void **data, size_t *size, bn_gguf_fill_fn fill,
                                              void *user);

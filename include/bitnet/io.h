@@ -110,15 +110,15 @@ typedef enum bn_bitnet_linear_kind {
 
 /** @brief The fields of a BitNet config.json that the runtime uses. */
 typedef struct bn_bitnet_config {
-    int64_t vocab_size;
-    int64_t hidden_size;
-    int64_t intermediate_size;
-    int64_t num_hidden_layers;
-    int64_t num_attention_heads;
+    int64_t vocab_size; /**< vocab_size: rows of the embedding. */
+    int64_t hidden_size; /**< hidden_size: the model width. */
+    int64_t intermediate_size; /**< intermediate_size: the FFN width. */
+    int64_t num_hidden_layers; /**< num_hidden_layers: transformer blocks. */
+    int64_t num_attention_heads; /**< num_attention_heads: query heads. */
     int64_t num_key_value_heads;  /**< num_attention_heads when absent. */
     int64_t head_dim;             /**< hidden_size / num_attention_heads when absent. */
     int64_t max_position_embeddings; /**< 0 when absent. */
-    double rms_norm_eps;
+    double rms_norm_eps; /**< rms_norm_eps: added to the mean square in every RMSNorm. */
     double rope_theta;            /**< top-level rope_theta or rope_parameters.rope_theta; 10000 when absent. */
     int tie_word_embeddings;      /**< 0 when absent (BitNetConfig's default). */
     int64_t bos_token_id;         /**< -1 when absent or null. */
