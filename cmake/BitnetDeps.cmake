@@ -1,6 +1,6 @@
 # Third-party libraries from Debian, found through pkg-config.
 #   PCRE2 (8-bit, UTF + UCP)  - tokenizer split regexes       (BITNET_TOKENIZER)
-#   jansson                   - tokenizer.json, config.json, safetensors headers
+#   jansson                   - tokenizer.json, config.json, safetensors headers (BITNET_TOKENIZER)
 #   OpenBLAS, LAPACKE         - matmul and decompositions     (BITNET_LINALG)
 set(BITNET_DEP_TARGETS "")
 # For bitnet.pc: the pkg-config modules static users must also link.

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "bitnet/model.h"
-#include "io/json_mini.h"
+#include <jansson.h>
 #include "test_util.h"
 
 #define TOL 1e-3
@@ -26,17 +26,22 @@ static int load_ref(const char *dir, refdata *r) {
     static char buf[1 << 16];
     size_t n = fread(buf, 1, sizeof buf, f);
     fclose(f);
-    bnj *root = bnj_parse(buf, n, NULL, 0);
+    json_t *root = json_loadb(buf, n, 0, NULL);
     if (!root) return 0;
-    const bnj *pi = bnj_get(root, "prompt_ids"), *gi = bnj_get(root, "greedy_ids");
-    const bnj *shape = bnj_get(bnj_get(bnj_get(root, "logits"), "master"), "shape");
-    r->n_prompt = (int64_t)pi->n;
-    r->n_greedy = (int64_t)gi->n;
-    for (size_t i = 0; i < pi->n; i++) r->ids[i] = (int32_t)pi->kids[i].inum;
-    for (size_t i = 0; i < gi->n; i++) r->ids[pi->n + i] = (int32_t)gi->kids[i].inum;
-    r->T = shape->kids[0].inum;
-    r->V = shape->kids[1].inum;
-    bnj_free(root);
+    const json_t *pi = json_object_get(root, "prompt_ids"), *gi = json_object_get(root, "greedy_ids");
+    const json_t *shape = json_object_get(json_object_get(json_object_get(root, "logits"), "master"), "shape");
+    size_t np = json_array_size(pi), ng = json_array_size(gi);
+    if (np + ng > sizeof r->ids / sizeof r->ids[0] || json_array_size(shape) != 2) {
+        json_decref(root);
+        return 0;
+    }
+    r->n_prompt = (int64_t)np;
+    r->n_greedy = (int64_t)ng;
+    for (size_t i = 0; i < np; i++) r->ids[i] = (int32_t)json_integer_value(json_array_get(pi, i));
+    for (size_t i = 0; i < ng; i++) r->ids[np + i] = (int32_t)json_integer_value(json_array_get(gi, i));
+    r->T = (int64_t)json_integer_value(json_array_get(shape, 0));
+    r->V = (int64_t)json_integer_value(json_array_get(shape, 1));
+    json_decref(root);
     return r->T == r->n_prompt + r->n_greedy;
 }
 

@@ -15,7 +15,7 @@
 #include "bitnet/io.h"
 #include "core/alloc.h"
 #include "core/error.h"
-#include "io/json_mini.h"
+#include <jansson.h>
 
 /* Largest header we accept (the format's own limit is 100 MB). */
 #define ST_MAX_HEADER ((uint64_t)100 << 20)
@@ -24,8 +24,8 @@ typedef struct st_file {
     char *path;
     void *map;
     size_t size;
-    bnj *meta; /* __metadata__ object (owned by root) */
-    bnj *root;
+    json_t *meta; /* __metadata__ object (borrowed from root) */
+    json_t *root;
 } st_file;
 
 typedef struct st_entry {
@@ -75,7 +75,7 @@ void bn_safetensors_close(bn_safetensors *st) {
     if (!st) return;
     for (size_t i = 0; i < st->nfiles; i++) {
         if (st->files[i].map && st->files[i].size) munmap(st->files[i].map, st->files[i].size);
-        bnj_free(st->files[i].root);
+        json_decref(st->files[i].root);
         bni_free(st->files[i].path);
     }
     for (size_t i = 0; i < st->count; i++) bni_free(st->entries[i].name);
@@ -116,6 +116,16 @@ static bn_status map_file(const char *path, void **map, size_t *size) {
     return BN_OK;
 }
 
+/* A JSON integer >= 0 (jansson keeps integers exactly as json_int_t, a long
+ * long; beyond that it refuses the text, and reals are refused here). */
+static int nonneg_int(const json_t *x, int64_t *out) {
+    if (!json_is_integer(x)) return 0;
+    json_int_t v = json_integer_value(x);
+    if (v < 0 || (unsigned long long)v > (unsigned long long)INT64_MAX) return 0;
+    *out = (int64_t)v;
+    return 1;
+}
+
 /* Parse one file's header, appending its tensors to st->entries. */
 static bn_status parse_file(bn_safetensors *st, size_t fi, size_t *cap) {
     st_file *f = &st->files[fi];
@@ -131,65 +141,70 @@ static bn_status parse_file(bn_safetensors *st, size_t fi, size_t *cap) {
                          (unsigned long long)hlen);
     if (hlen < 2) return bni_error(BN_ERR_FORMAT, "bn_safetensors_open: '%s': header length %llu is too short", f->path,
                                    (unsigned long long)hlen);
-    char err[128];
-    f->root = bnj_parse((const char *)b + 8, (size_t)hlen, err, sizeof(err));
-    if (!f->root) return bni_error(BN_ERR_FORMAT, "bn_safetensors_open: '%s': header JSON: %s", f->path, err);
-    if (f->root->type != BNJ_OBJ)
+    json_error_t jerr;
+    f->root = json_loadb((const char *)b + 8, (size_t)hlen, JSON_REJECT_DUPLICATES, &jerr);
+    if (!f->root)
+        return bni_error(BN_ERR_FORMAT, "bn_safetensors_open: '%s': header JSON: %s (line %d, column %d)", f->path,
+                         jerr.text, jerr.line, jerr.column);
+    if (!json_is_object(f->root))
         return bni_error(BN_ERR_FORMAT, "bn_safetensors_open: '%s': header is not a JSON object", f->path);
     uint64_t data_size = (uint64_t)f->size - 8 - hlen;
     size_t first = st->count;
-    for (size_t k = 0; k < f->root->n; k++) {
-        const char *name = f->root->keys[k];
-        const bnj *v = &f->root->kids[k];
+    const char *name;
+    json_t *v;
+    json_object_foreach(f->root, name, v) {
         if (strcmp(name, "__metadata__") == 0) {
-            if (v->type != BNJ_OBJ)
+            if (!json_is_object(v))
                 return bni_error(BN_ERR_FORMAT, "bn_safetensors_open: '%s': __metadata__ is not an object", f->path);
-            f->meta = (bnj *)v;
+            f->meta = v;
             continue;
         }
-        if (v->type != BNJ_OBJ)
+        if (!json_is_object(v))
             return bni_error(BN_ERR_FORMAT, "bn_safetensors_open: '%s': tensor '%s': entry is not an object", f->path, name);
-        const bnj *dt = bnj_get(v, "dtype"), *sh = bnj_get(v, "shape"), *off = bnj_get(v, "data_offsets");
-        if (!dt || dt->type != BNJ_STR)
+        const json_t *dt = json_object_get(v, "dtype"), *sh = json_object_get(v, "shape"),
+                     *off = json_object_get(v, "data_offsets");
+        if (!json_is_string(dt))
             return bni_error(BN_ERR_FORMAT, "bn_safetensors_open: '%s': tensor '%s': missing or non-string dtype", f->path, name);
-        if (!sh || sh->type != BNJ_ARR)
+        if (!json_is_array(sh))
             return bni_error(BN_ERR_FORMAT, "bn_safetensors_open: '%s': tensor '%s': missing or non-array shape", f->path, name);
-        if (!off || off->type != BNJ_ARR || off->n != 2)
+        if (!json_is_array(off) || json_array_size(off) != 2)
             return bni_error(BN_ERR_FORMAT, "bn_safetensors_open: '%s': tensor '%s': data_offsets must be [begin, end]",
                              f->path, name);
         st_entry e;
         memset(&e, 0, sizeof(e));
         e.file = fi;
         size_t dsz = 0;
+        const char *dts = json_string_value(dt);
         for (size_t i = 0; i < ST_NDTYPES; i++)
-            if (strcmp(dt->str, st_dtypes[i].name) == 0) { e.dtype = st_dtypes[i].dtype; dsz = st_dtypes[i].size; }
+            if (strcmp(dts, st_dtypes[i].name) == 0) { e.dtype = st_dtypes[i].dtype; dsz = st_dtypes[i].size; }
         if (!dsz)
             return bni_error(BN_ERR_NOT_SUPPORTED, "bn_safetensors_open: '%s': tensor '%s': unsupported dtype '%s'", f->path,
-                             name, dt->str);
-        if (sh->n > BN_MAX_DIMS)
+                             name, dts);
+        size_t nd = json_array_size(sh);
+        if (nd > BN_MAX_DIMS)
             return bni_error(BN_ERR_FORMAT, "bn_safetensors_open: '%s': tensor '%s': %zu dimensions (at most %d)", f->path,
-                             name, sh->n, BN_MAX_DIMS);
-        e.ndim = (int)sh->n;
+                             name, nd, BN_MAX_DIMS);
+        e.ndim = (int)nd;
         uint64_t numel = 1;
-        for (size_t d = 0; d < sh->n; d++) {
-            const bnj *x = &sh->kids[d];
-            if (x->type != BNJ_NUM || !x->is_int || x->inum < 0)
+        for (size_t d = 0; d < nd; d++) {
+            int64_t xv;
+            if (!nonneg_int(json_array_get(sh, d), &xv))
                 return bni_error(BN_ERR_FORMAT, "bn_safetensors_open: '%s': tensor '%s': shape[%zu] is not a non-negative integer",
                                  f->path, name, d);
-            e.shape[d] = x->inum;
-            if (x->inum != 0 && numel > (uint64_t)INT64_MAX / (uint64_t)x->inum)
+            e.shape[d] = xv;
+            if (xv != 0 && numel > (uint64_t)INT64_MAX / (uint64_t)xv)
                 return bni_error(BN_ERR_FORMAT, "bn_safetensors_open: '%s': tensor '%s': element count overflows", f->path, name);
-            numel *= (uint64_t)x->inum;
+            numel *= (uint64_t)xv;
         }
+        int64_t ov[2];
         for (int d = 0; d < 2; d++) {
-            const bnj *x = &off->kids[d];
-            if (x->type != BNJ_NUM || !x->is_int || x->inum < 0)
+            if (!nonneg_int(json_array_get(off, (size_t)d), &ov[d]))
                 return bni_error(BN_ERR_FORMAT,
                                  "bn_safetensors_open: '%s': tensor '%s': data_offsets[%d] is not a non-negative integer",
                                  f->path, name, d);
         }
-        e.begin = (uint64_t)off->kids[0].inum;
-        e.end = (uint64_t)off->kids[1].inum;
+        e.begin = (uint64_t)ov[0];
+        e.end = (uint64_t)ov[1];
         if (e.end < e.begin)
             return bni_error(BN_ERR_FORMAT, "bn_safetensors_open: '%s': tensor '%s': data_offsets [%llu, %llu] end before begin",
                              f->path, name, (unsigned long long)e.begin, (unsigned long long)e.end);
@@ -202,7 +217,7 @@ static bn_status parse_file(bn_safetensors *st, size_t fi, size_t *cap) {
         if (numel > UINT64_MAX / dsz || numel * dsz != e.end - e.begin)
             return bni_error(BN_ERR_FORMAT,
                              "bn_safetensors_open: '%s': tensor '%s': %llu bytes in data_offsets but %s x %llu elements need %llu",
-                             f->path, name, (unsigned long long)(e.end - e.begin), dt->str, (unsigned long long)numel,
+                             f->path, name, (unsigned long long)(e.end - e.begin), dts, (unsigned long long)numel,
                              (unsigned long long)(numel * dsz));
         e.numel = (int64_t)numel;
         if (st->count == *cap) {
@@ -315,53 +330,61 @@ static bn_status open_index(bn_safetensors *st, const char *index_path, size_t *
     size_t len = 0;
     bn_status s = read_whole(index_path, &text, &len);
     if (s != BN_OK) return s;
-    char err[128];
-    bnj *root = bnj_parse(text, len, err, sizeof(err));
+    json_error_t jerr;
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
     bni_free(text);
-    if (!root) return bni_error(BN_ERR_FORMAT, "bn_safetensors_open: '%s': %s", index_path, err);
-    const bnj *map = bnj_get(root, "weight_map");
-    if (!map || map->type != BNJ_OBJ) {
-        bnj_free(root);
+    if (!root)
+        return bni_error(BN_ERR_FORMAT, "bn_safetensors_open: '%s': %s (line %d, column %d)", index_path, jerr.text,
+                         jerr.line, jerr.column);
+    json_t *map = json_object_get(root, "weight_map");
+    if (!json_is_object(map)) {
+        json_decref(root);
         return bni_error(BN_ERR_FORMAT, "bn_safetensors_open: '%s': no weight_map object", index_path);
     }
     char *dir = dir_of(index_path);
-    if (!dir) { bnj_free(root); return bni_error(BN_ERR_OUT_OF_MEMORY, "bn_safetensors_open: out of memory"); }
+    if (!dir) { json_decref(root); return bni_error(BN_ERR_OUT_OF_MEMORY, "bn_safetensors_open: out of memory"); }
     s = BN_OK;
     /* Open each distinct shard once, in order of first appearance. */
-    for (size_t k = 0; k < map->n && s == BN_OK; k++) {
-        const bnj *v = &map->kids[k];
-        if (v->type != BNJ_STR || strchr(v->str, '/') || v->str[0] == 0) {
-            s = bni_error(BN_ERR_FORMAT, "bn_safetensors_open: '%s': weight_map['%s'] is not a file name", index_path,
-                          map->keys[k]);
+    const char *key;
+    json_t *v;
+    json_object_foreach(map, key, v) {
+        const char *fname = json_string_value(v);
+        if (!fname || strchr(fname, '/') || fname[0] == 0) {
+            s = bni_error(BN_ERR_FORMAT, "bn_safetensors_open: '%s': weight_map['%s'] is not a file name", index_path, key);
             break;
         }
         int seen = 0;
-        for (size_t j = 0; j < k; j++)
-            if (map->kids[j].type == BNJ_STR && strcmp(map->kids[j].str, v->str) == 0) { seen = 1; break; }
+        const char *key2;
+        json_t *v2;
+        json_object_foreach(map, key2, v2) {
+            if (v2 == v) break;
+            if (strcmp(json_string_value(v2), fname) == 0) { seen = 1; break; }
+        }
         if (seen) continue;
-        char *p = join(dir, v->str);
+        char *p = join(dir, fname);
         if (!p) { s = bni_error(BN_ERR_OUT_OF_MEMORY, "bn_safetensors_open: out of memory"); break; }
         s = add_file(st, p, cap);
         bni_free(p);
     }
     /* Every mapped tensor must be in its shard. */
-    for (size_t k = 0; k < map->n && s == BN_OK; k++) {
-        const char *name = map->keys[k];
+    json_object_foreach(map, key, v) {
+        if (s != BN_OK) break;
+        const char *name = key, *fname = json_string_value(v);
         int found = 0;
         for (size_t i = 0; i < st->count; i++) {
             if (strcmp(st->entries[i].name, name) == 0) {
                 const char *fp = st->files[st->entries[i].file].path;
                 const char *base = strrchr(fp, '/');
                 base = base ? base + 1 : fp;
-                if (strcmp(base, map->kids[k].str) == 0) found = 1;
+                if (strcmp(base, fname) == 0) found = 1;
             }
         }
         if (!found)
             s = bni_error(BN_ERR_FORMAT, "bn_safetensors_open: '%s': tensor '%s' is not in shard '%s'", index_path, name,
-                          map->kids[k].str);
+                          fname);
     }
     bni_free(dir);
-    bnj_free(root);
+    json_decref(root);
     return s;
 }
 
@@ -464,8 +487,7 @@ int bn_safetensors_has(const bn_safetensors *st, const char *name) {
 
 const char *bn_safetensors_metadata(const bn_safetensors *st, const char *key) {
     if (!st || !key || st->nfiles == 0) return NULL;
-    const bnj *v = bnj_get(st->files[0].meta, key);
-    return v && v->type == BNJ_STR ? v->str : NULL;
+    return json_string_value(json_object_get(st->files[0].meta, key));
 }
 
 bn_status bn_st_tensor_to_f32(const bn_st_tensor *t, float *out, size_t count) {

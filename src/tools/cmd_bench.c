@@ -33,8 +33,8 @@ int bn_cli_cmd_bench(int argc, char **argv) {
     }
     if (strcmp(argv[1], "ops") == 0) return run_sub(bnb_ops_main, argc, argv);
     if (strcmp(argv[1], "bitlinear") == 0) return run_sub(bn_bench_bitlinear_main, argc, argv);
-    if (strcmp(argv[1], "model") == 0) return bn_cli_bench_model(argc - 1, argv + 1);
 #ifdef BITNET_HAVE_TOKENIZER
+    if (strcmp(argv[1], "model") == 0) return bn_cli_bench_model(argc - 1, argv + 1);
     if (strcmp(argv[1], "tokenizer") == 0) return run_sub(bn_bench_tokenizer_main, argc, argv);
 #endif
     return cli_usage_error("bench", "unknown benchmark '%s' (known: ops, bitlinear, model, tokenizer)", argv[1]);

@@ -18,14 +18,16 @@ const cli_command cli_commands[] = {
      "  -h, --help  this text\n"
      "\nenvironment: BITNET_NUM_THREADS, BITNET_ISA, BITNET_DEVICE (see the README)\n",
      cmd_info},
+#ifdef BITNET_HAVE_TOKENIZER
     {"convert", BN_CLI_CONVERT_SUMMARY, BN_CLI_CONVERT_USAGE, BN_CLI_CONVERT_DETAILS, bn_cli_cmd_convert},
     {"precision", BN_CLI_PRECISION_SUMMARY, BN_CLI_PRECISION_USAGE, BN_CLI_PRECISION_DETAILS, bn_cli_cmd_precision},
+#endif
     {"bench", BN_CLI_BENCH_SUMMARY, BN_CLI_BENCH_USAGE, BN_CLI_BENCH_DETAILS, bn_cli_cmd_bench},
 #ifdef BITNET_HAVE_TOKENIZER
     {"tokenize", BN_CLI_TOKENIZE_SUMMARY, BN_CLI_TOKENIZE_USAGE, BN_CLI_TOKENIZE_DETAILS, bn_cli_cmd_tokenize},
-#endif
     {"generate", BN_CLI_GENERATE_SUMMARY, BN_CLI_GENERATE_USAGE, BN_CLI_GENERATE_DETAILS, bn_cli_cmd_generate},
     {"logits", BN_CLI_LOGITS_SUMMARY, BN_CLI_LOGITS_USAGE, BN_CLI_LOGITS_DETAILS, bn_cli_cmd_logits},
+#endif
     {NULL, NULL, NULL, NULL, NULL},
 };
 
