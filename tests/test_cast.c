@@ -622,6 +622,86 @@ static void test_copy(void) {
 
 /* ---- SIMD kernels against the scalar ones ---------------------------- */
 
+/* Every f16 and bf16 pattern through each ISA table's kernels, both ways,
+ * against the scalar table: the widening kernels on all 65,536 patterns;
+ * the narrowing kernels on every f32 that is a half (resp. bf16) value, its
+ * neighbours, and the rounding boundaries around every pattern (midpoints
+ * between adjacent halves and one f32 ulp either side; bf16 low halves
+ * 0x7FFF, 0x8000, 0x8001, 0xFFFF), NaN payloads included. Each array runs
+ * at two offsets so every element goes once through the vector body and
+ * the tail sits at different positions. */
+static void test_kernels_exhaustive(const bni_cpu_kernels *ref) {
+    enum { NH = 65536, PER = 8, NF = NH * PER + 16 };
+    uint16_t *hin = malloc(NH * sizeof *hin), *ho = malloc(NF * sizeof *ho), *hr = malloc(NF * sizeof *hr);
+    float *fo = malloc(NF * sizeof *fo), *fr = malloc(NF * sizeof *fr);
+    uint32_t *f16in = malloc(NF * sizeof *f16in), *bfin = malloc(NF * sizeof *bfin);
+    for (uint32_t h = 0; h < NH; h++) hin[h] = (uint16_t)h;
+    size_t nf = 0, nb = 0;
+    for (uint32_t h = 0; h < NH; h++) {
+        uint32_t b = fbits(bn_f16_to_f32((uint16_t)h));
+        f16in[nf++] = b;
+        f16in[nf++] = b + 1;
+        f16in[nf++] = b - 1;
+        uint32_t e = (h >> 10) & 31;
+        if (e != 31 && (h & 0x7FFF) != 0x7BFF) { /* midpoint to the next half of the same sign */
+            uint32_t m = fbits((bn_f16_to_f32((uint16_t)h) + bn_f16_to_f32((uint16_t)(h + 1))) * 0.5f);
+            f16in[nf++] = m;
+            f16in[nf++] = m + 1;
+            f16in[nf++] = m - 1;
+        }
+        uint32_t x = h << 16;
+        bfin[nb++] = x;
+        bfin[nb++] = x | 0x7FFF;
+        bfin[nb++] = x | 0x8000;
+        bfin[nb++] = x | 0x8001;
+        bfin[nb++] = x | 0xFFFF;
+    }
+    const uint32_t extra[] = {0x477FF000u, 0x477FEFFFu, 0x477FF001u, 0xC77FF000u, 0x33000000u, 0x33000001u,
+                              0x32FFFFFFu, 0x387FF000u, 0x387FEFFFu, 0x00000001u, 0x80400000u, 0x7F800001u};
+    for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++) f16in[nf++] = extra[i];
+    int tested = 0;
+    for (int isa = 0; isa <= BN_ISA_NEON; isa++) {
+        const bni_cpu_kernels *k = bni_cpu_kernels_for_isa((bn_isa)isa);
+        if (k == NULL) continue;
+        tested++;
+        int bad = 0;
+        for (size_t off = 0; off <= 3; off += 3) {
+            k->f16_to_f32(hin + off, fo, NH - off);
+            ref->f16_to_f32(hin + off, fr, NH - off);
+            if (memcmp(fo, fr, (NH - off) * sizeof *fo)) bad++;
+            k->bf16_to_f32(hin + off, fo, NH - off);
+            ref->bf16_to_f32(hin + off, fr, NH - off);
+            if (memcmp(fo, fr, (NH - off) * sizeof *fo)) bad++;
+            k->f32_to_f16((const float *)(const void *)(f16in + off), ho, nf - off);
+            ref->f32_to_f16((const float *)(const void *)(f16in + off), hr, nf - off);
+            if (memcmp(ho, hr, (nf - off) * sizeof *ho)) bad++;
+            k->f32_to_bf16((const float *)(const void *)(bfin + off), ho, nb - off);
+            ref->f32_to_bf16((const float *)(const void *)(bfin + off), hr, nb - off);
+            if (memcmp(ho, hr, (nb - off) * sizeof *ho)) bad++;
+        }
+        if (bad) fprintf(stderr, "exhaustive f16/bf16 check for %s (%s, %s, %s, %s): %d mismatches\n",
+                         bn_isa_name((bn_isa)isa), k->f32_to_f16_isa, k->f16_to_f32_isa, k->f32_to_bf16_isa,
+                         k->bf16_to_f32_isa, bad);
+        CHECK(bad == 0);
+    }
+    CHECK(tested >= 1);
+    /* the scalar table itself against the independent f16 reference on the same inputs */
+    ref->f32_to_f16((const float *)(const void *)f16in, hr, nf);
+    int bad_ref = 0;
+    for (size_t i = 0; i < nf; i++) {
+        float x = bitsf(f16in[i]);
+        if (!isnan(x) && hr[i] != f16_from_ref(x)) bad_ref++;
+    }
+    CHECK(bad_ref == 0);
+    free(hin);
+    free(ho);
+    free(hr);
+    free(fo);
+    free(fr);
+    free(f16in);
+    free(bfin);
+}
+
 static void test_kernels(void) {
     const bni_cpu_kernels *cur = bni_cpu_kernels_get();
     CHECK(cur != NULL && cur->f32_to_f16 != NULL);
@@ -684,6 +764,7 @@ static void test_kernels(void) {
         CHECK(bad == 0);
     }
     CHECK(tested >= 1);
+    test_kernels_exhaustive(ref);
     /* the table in use runs only what the CPU has, at the level bn_cpu_isa() allows */
     CHECK(bn_cpu_supports_isa(cur->isa) && cur->isa <= bn_cpu_isa());
     free(f);

@@ -28,6 +28,13 @@ static void build(bn_isa isa, uint32_t features, bni_cpu_kernels *k) {
     k->bf16_to_f32 = bni_bf16_to_f32_scalar;
     k->f32_to_f16_isa = k->f16_to_f32_isa = k->f32_to_bf16_isa = k->bf16_to_f32_isa = "scalar";
 #ifdef BNI_HAVE_X86_KERNELS
+    if (isa >= BN_ISA_SSE41 && isa <= BN_ISA_AVX512 && (features & BN_CPU_SSE41)) {
+        k->f32_to_f16 = bni_f32_to_f16_sse41;
+        k->f16_to_f32 = bni_f16_to_f32_sse41;
+        k->f32_to_bf16 = bni_f32_to_bf16_sse41;
+        k->bf16_to_f32 = bni_bf16_to_f32_sse41;
+        k->f32_to_f16_isa = k->f16_to_f32_isa = k->f32_to_bf16_isa = k->bf16_to_f32_isa = "sse41";
+    }
     if ((isa == BN_ISA_AVX2 || isa == BN_ISA_AVX512) && (features & BN_CPU_AVX2) && (features & BN_CPU_F16C)) {
         k->f32_to_f16 = bni_f32_to_f16_avx2;
         k->f16_to_f32 = bni_f16_to_f32_avx2;

@@ -40,6 +40,10 @@ void bni_bf16_to_f32_scalar(const uint16_t *src, float *dst, size_t n);
 
 #if defined(__x86_64__) || defined(_M_X64)
 #define BNI_HAVE_X86_KERNELS 1
+void bni_f32_to_f16_sse41(const float *src, uint16_t *dst, size_t n);
+void bni_f16_to_f32_sse41(const uint16_t *src, float *dst, size_t n);
+void bni_f32_to_bf16_sse41(const float *src, uint16_t *dst, size_t n);
+void bni_bf16_to_f32_sse41(const uint16_t *src, float *dst, size_t n);
 void bni_f32_to_f16_avx2(const float *src, uint16_t *dst, size_t n);
 void bni_f16_to_f32_avx2(const uint16_t *src, float *dst, size_t n);
 void bni_f32_to_bf16_avx2(const float *src, uint16_t *dst, size_t n);
