@@ -1,5 +1,6 @@
 list(APPEND BITNET_ISA_TESTS test_cast)
 list(APPEND BITNET_ISA_TESTS test_bitlinear)
-list(APPEND BITNET_ISA_TESTS test_ops_reduce test_ops_softmax test_ops_norm)
-list(APPEND BITNET_ISA_TESTS test_ops_binary test_ops_unary)
+list(APPEND BITNET_ISA_TESTS test_ops_reduce test_ops_softmax test_ops_norm test_ops_rope)
+list(APPEND BITNET_ISA_TESTS test_ops_binary test_ops_unary test_ops_errors)
 list(APPEND BITNET_ISA_TESTS test_precision)
+# test_vmath checks every ISA table itself (bni_ew_kernels_for_isa) in one run.
