@@ -1,17 +1,20 @@
-/* The element-wise ops benchmark (see ops_runner.h).
+/* The ops benchmark (see ops_runner.h).
  *
- * Kernel figures (add, mul, gelu) call each ISA's kernel table directly on
- * contiguous f32 arrays, split over 1 or 2 threads of a context with
- * bn_ctx_parallel_for, so every ISA is measured in one run. softmax,
- * rmsnorm and sum go through the public API (bn_softmax_into,
- * bn_rms_norm_into, bn_reduce_into), so they run at the process's ISA
- * (BITNET_ISA); their scalar_gbps is measured only when that ISA is scalar
- * and is otherwise reported as 0 (unknown).
+ * Every figure calls an ISA's kernel table directly on contiguous f32
+ * arrays, so every ISA this CPU runs is measured in one run, with the
+ * scalar kernel as the baseline of the same run: add, mul and gelu from
+ * bni_ew_kernels_for_isa; softmax, rmsnorm and sum from
+ * bni_reduce_kernels_for_isa. The work is split over 1 or 2 threads of a
+ * context with bn_ctx_parallel_for the way the ops split it: element-wise
+ * ops in 64-element blocks, softmax and rmsnorm by rows (rows of
+ * min(n, 4096) elements, at least 16384 elements per task, as
+ * src/ops/softmax.c and norm.c), sum in chunks of 65536 elements whose
+ * partial sums are then added (as src/ops/reduce.c cuts long rows).
  *
  * GB/s counts the bytes an op must move: add/mul 12 bytes per element (two
  * reads, one write), gelu/softmax/rmsnorm 8, sum 4. copy_gbps is memcpy of
  * n f32 (8 bytes moved per element) on the same thread count, in the same
- * run. */
+ * run; vs_copy is gbps / copy_gbps (the issue's target: 0.8 at 64M). */
 #include "ops_runner.h"
 
 #include <stdint.h>
@@ -21,52 +24,82 @@
 
 #include "bitnet/bitnet.h"
 #include "cpu/ew_kernels.h"
+#include "cpu/reduce_kernels.h"
 #include "harness.h"
 
+enum { K_COPY, K_BIN, K_UN, K_SOFTMAX, K_RMSNORM, K_SUM };
+
+#define ROW_MAX 4096
+#define SUM_CHUNK 65536
+
 typedef struct kjob {
+    int kind;
     const float *a, *b;
     float *o;
     size_t n;
     bni_ew_binary_fn bin;
     bni_ew_unary_fn un;
-    const char *src;
-    char *dst;
+    const bni_reduce_kernels *rk;
+    size_t cols;    /* row length of softmax / rmsnorm */
+    float *partial; /* sum: one partial per chunk */
 } kjob;
 
 static void krange(void *arg, size_t begin, size_t end, int thread) {
     (void)thread;
     const kjob *j = arg;
+    switch (j->kind) {
+    case K_SOFTMAX:
+        for (size_t r = begin; r < end; r++) j->rk->softmax_f32(j->a + r * j->cols, j->o + r * j->cols, j->cols);
+        return;
+    case K_RMSNORM:
+        for (size_t r = begin; r < end; r++)
+            j->rk->rms_norm_f32(j->a + r * j->cols, j->b, 1e-5f, j->o + r * j->cols, j->cols);
+        return;
+    case K_SUM:
+        for (size_t c = begin; c < end; c++) {
+            size_t b = c * SUM_CHUNK, m = j->n - b < SUM_CHUNK ? j->n - b : SUM_CHUNK;
+            j->partial[c] = j->rk->sum_f32(j->a + b, m);
+        }
+        return;
+    default: break;
+    }
     size_t b = begin * 64, e = end * 64;
     if (e > j->n) e = j->n;
     if (b >= e) return;
-    if (j->bin) j->bin(j->a + b, j->b + b, j->o + b, e - b);
-    else if (j->un) j->un(j->a + b, j->o + b, e - b);
-    else memcpy(j->dst + b * 4, j->src + b * 4, (e - b) * 4);
+    if (j->kind == K_BIN) j->bin(j->a + b, j->b + b, j->o + b, e - b);
+    else if (j->kind == K_UN) j->un(j->a + b, j->o + b, e - b);
+    else memcpy(j->o + b, j->a + b, (e - b) * 4);
 }
 
 typedef struct run_arg {
     bn_ctx *ctx;
     kjob j;
     int iters;
-    /* public-API ops */
-    int api; /* 0 kernel, 1 softmax, 2 rmsnorm, 3 sum, 4 add_into */
-    bn_tensor *x, *w, *y;
+    int api; /* 0 kernel, 4 add_into (dispatch overhead) */
+    bn_tensor *x, *y;
 } run_arg;
 
 static void run_once(void *p) {
     run_arg *r = p;
     for (int i = 0; i < r->iters; i++) {
-        switch (r->api) {
-        case 0: {
-            size_t blocks = (r->j.n + 63) / 64;
+        if (r->api) {
+            bn_binary_into(BN_OP_ADD, r->x, r->x, r->y);
+            continue;
+        }
+        const kjob *j = &r->j;
+        if (j->kind == K_SOFTMAX || j->kind == K_RMSNORM) {
+            size_t rows = j->n / j->cols, grain = 16384 / j->cols;
+            bn_ctx_parallel_for(r->ctx, rows, grain ? grain : 1, krange, &r->j);
+        } else if (j->kind == K_SUM) {
+            size_t chunks = (j->n + SUM_CHUNK - 1) / SUM_CHUNK;
+            bn_ctx_parallel_for(r->ctx, chunks, 1, krange, &r->j);
+            float s = 0;
+            for (size_t c = 0; c < chunks; c++) s += j->partial[c];
+            j->partial[chunks] = s;
+        } else {
+            size_t blocks = (j->n + 63) / 64;
             /* grain: one chunk per thread above 16K elements */
             bn_ctx_parallel_for(r->ctx, blocks, 256, krange, &r->j);
-            break;
-        }
-        case 1: bn_softmax_into(r->x, -1, r->y); break;
-        case 2: bn_rms_norm_into(r->x, r->w, 1e-5, r->y); break;
-        case 3: bn_reduce_into(BN_REDUCE_SUM, r->x, NULL, 0, 0, 0, r->y); break;
-        default: bn_binary_into(BN_OP_ADD, r->x, r->x, r->y); break;
         }
     }
 }
@@ -128,14 +161,18 @@ int bnb_ops_main(int argc, char **argv) {
             return 1;
         }
     }
-    if (!opt.json) printf("# element-wise ops; kernels: %s", bni_ew_kernels_describe());
+    if (!opt.json) printf("# ops; kernels in use:\n%s%s", bni_ew_kernels_describe(), bni_reduce_kernels_describe());
+    enum { NOPS = 6 };
+    static const char *const ops[NOPS] = {"add", "mul", "gelu", "softmax", "rmsnorm", "sum"};
+    static const double bpe[NOPS] = {12, 12, 8, 8, 8, 4};
     for (int si = 0; si < 3; si++) {
         size_t n = sizes[si];
         if (n > max_n) continue;
         float *a = malloc(n * 4), *b = malloc(n * 4), *o = malloc(n * 4);
-        if (!a || !b || !o) {
+        float *partial = malloc((n / SUM_CHUNK + 2) * sizeof *partial);
+        if (!a || !b || !o || !partial) {
             fprintf(stderr, "bench ops: out of memory for n = %zu\n", n);
-            free(a), free(b), free(o);
+            free(a), free(b), free(o), free(partial);
             continue;
         }
         for (size_t i = 0; i < n; i++) {
@@ -143,64 +180,52 @@ int bnb_ops_main(int argc, char **argv) {
             b[i] = 1.0f + (float)(i % 7) * 0.125f;
             o[i] = 0;
         }
+        size_t cols = n < ROW_MAX ? n : ROW_MAX;
         for (int ti = 0; ti < 2; ti++) {
-            bn_ctx *ctx = ctxs[ti];
             int threads = thread_counts[ti];
             run_arg r;
             memset(&r, 0, sizeof r);
-            r.ctx = ctx;
-            r.j = (kjob){a, b, o, n, NULL, NULL, (const char *)a, (char *)o};
+            r.ctx = ctxs[ti];
+            r.j = (kjob){K_COPY, a, b, o, n, NULL, NULL, NULL, cols, partial};
             double copy_s = measure(&opt, &r, n);
             double copy_gbps = (double)n * 8 / copy_s / 1e9;
-            const char *ops[3] = {"add", "mul", "gelu"};
-            double scalar_gbps[3] = {0, 0, 0};
-            for (int isa = 0; isa < 5; isa++) {
-                const bni_ew_kernels *k = bni_ew_kernels_for_isa((bn_isa)isa);
-                if (!k) continue;
-                for (int oi = 0; oi < 3; oi++) {
-                    r.j.bin = oi == 0 ? k->binary[BNI_EW_ADD][BNI_EW_VV] : oi == 1 ? k->binary[BNI_EW_MUL][BNI_EW_VV] : NULL;
-                    r.j.un = oi == 2 ? k->unary[BNI_EWU_GELU] : NULL;
-                    double bpe = oi == 2 ? 8 : 12;
-                    double s = measure(&opt, &r, n);
-                    if (isa == 0) scalar_gbps[oi] = (double)n * bpe / s / 1e9;
-                    report(&opt, ops[oi], n, threads, bn_isa_name((bn_isa)isa), s, bpe, scalar_gbps[oi], copy_gbps);
+            for (int oi = 0; oi < NOPS; oi++) {
+                /* the scalar baseline runs when any ISA of the op is selected */
+                int any = 0;
+                char name[5][96];
+                for (int isa = 0; isa < 5; isa++) {
+                    snprintf(name[isa], sizeof name[isa], "ops/%s/%zu/t%d/%s", ops[oi], n, threads,
+                             bn_isa_name((bn_isa)isa));
+                    if (bni_ew_kernels_for_isa((bn_isa)isa) && bnb_selected(&opt, name[isa])) any = 1;
+                }
+                if (!any) continue;
+                double scalar_gbps = 0;
+                for (int isa = 0; isa < 5; isa++) {
+                    const bni_ew_kernels *k = bni_ew_kernels_for_isa((bn_isa)isa);
+                    const bni_reduce_kernels *rk = bni_reduce_kernels_for_isa((bn_isa)isa);
+                    if (!k || !rk || (isa != 0 && !bnb_selected(&opt, name[isa]))) continue;
+                    r.j.kind = oi <= 1 ? K_BIN : oi == 2 ? K_UN : oi == 3 ? K_SOFTMAX : oi == 4 ? K_RMSNORM : K_SUM;
+                    r.j.bin = k->binary[oi == 0 ? BNI_EW_ADD : BNI_EW_MUL][BNI_EW_VV];
+                    r.j.un = k->unary[BNI_EWU_GELU];
+                    r.j.rk = rk;
+                    double sec = measure(&opt, &r, n);
+                    if (isa == 0) scalar_gbps = (double)n * bpe[oi] / sec / 1e9;
+                    report(&opt, ops[oi], n, threads, bn_isa_name((bn_isa)isa), sec, bpe[oi], scalar_gbps,
+                           copy_gbps);
                 }
             }
-            /* the other half, through the public API at the process's ISA */
-            bn_isa cur = bn_cpu_isa();
-            int64_t rows = n >= 4096 ? (int64_t)(n / 4096) : 1, cols = (int64_t)n / rows;
-            int64_t shp[2] = {rows, cols};
-            bn_tensor *x = NULL, *y = NULL, *w = NULL, *s0 = NULL;
-            if (bn_tensor_wrap(ctx, BN_DTYPE_F32, 2, shp, NULL, a, n * 4, NULL, NULL, &x) == BN_OK &&
-                bn_tensor_wrap(ctx, BN_DTYPE_F32, 2, shp, NULL, o, n * 4, NULL, NULL, &y) == BN_OK &&
-                bn_tensor_wrap(ctx, BN_DTYPE_F32, 1, &cols, NULL, b, (size_t)cols * 4, NULL, NULL, &w) == BN_OK &&
-                bn_tensor_zeros(ctx, BN_DTYPE_F32, 0, NULL, &s0) == BN_OK) {
-                const char *names[3] = {"softmax", "rmsnorm", "sum"};
-                const double bpe[3] = {8, 8, 4};
-                for (int api = 1; api <= 3; api++) {
-                    r.api = api;
-                    r.x = x;
-                    r.y = api == 3 ? s0 : y;
-                    r.w = w;
-                    double s = measure(&opt, &r, n);
-                    double g = (double)n * bpe[api - 1] / s / 1e9;
-                    report(&opt, names[api - 1], n, threads, bn_isa_name(cur), s, bpe[api - 1],
-                           cur == BN_ISA_SCALAR ? g : 0, copy_gbps);
-                }
-                r.api = 0;
-            }
-            bn_tensor_free(x);
-            bn_tensor_free(y);
-            bn_tensor_free(w);
-            bn_tensor_free(s0);
         }
         free(a);
         free(b);
         free(o);
+        free(partial);
     }
     /* dispatch overhead: bn_binary_into(BN_OP_ADD) on 1 and 1K contiguous f32 elements */
     for (int k = 0; k < 2; k++) {
         int64_t n = k == 0 ? 1 : 1024;
+        char name[64];
+        snprintf(name, sizeof name, "ops/dispatch/add_into/%d", (int)n);
+        if (!bnb_selected(&opt, name)) continue;
         bn_tensor *x = NULL, *y = NULL;
         if (bn_tensor_ones(ctxs[0], BN_DTYPE_F32, 1, &n, &x) != BN_OK ||
             bn_tensor_zeros(ctxs[0], BN_DTYPE_F32, 1, &n, &y) != BN_OK) {
@@ -215,9 +240,7 @@ int bnb_ops_main(int argc, char **argv) {
         r.iters = 20000;
         bnb_result res = bnb_measure(&opt, run_once, &r);
         double per = res.median / r.iters;
-        char name[64];
-        snprintf(name, sizeof name, "ops/dispatch/add_into/%d", (int)n);
-        if (bnb_selected(&opt, name)) {
+        {
             bnb_result rr = {per, res.p10 / r.iters, res.p90 / r.iters, res.min / r.iters, res.max / r.iters, res.reps};
             bnb_field f[] = {BNB_TXT("op", "add_into"), BNB_TXT("isa", bn_isa_name(bn_cpu_isa())),
                              BNB_NUM("n", (double)n), BNB_NUM("threads", 1), BNB_NUM("ops_per_s", 1.0 / per)};
