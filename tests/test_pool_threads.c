@@ -1,7 +1,8 @@
 /* The memory pool under threads: blocks allocated on one thread and
  * released on another (through a shared queue), threads that exit while
  * their blocks live on (abandoned heaps, adopted by later threads), with
- * contents, overlap and the final statistics checked. */
+ * contents, overlap and the final statistics checked; statistics are read
+ * while the traffic runs (the walk over live slots races with the owners). */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -133,6 +134,32 @@ static void *drain_worker(void *arg) {
     return arg;
 }
 
+static _Atomic int g_stop_stats;
+
+static void count_tag(const char *tag, size_t bytes, size_t blocks, void *user) {
+    (void)tag, (void)bytes, (void)blocks;
+    ++*(int *)user;
+}
+
+/* Reads every statistic over and over until told to stop. */
+static void *stats_reader(void *arg) {
+    long rounds = 0;
+    while (!atomic_load(&g_stop_stats) || rounds == 0) {
+        bn_pool_stats st;
+        size_t bytes, blocks, live;
+        int ntags = 0;
+        if (bn_pool_get_stats(g_pool, &st) != BN_OK || st.total_allocs < st.total_frees)
+            atomic_fetch_add(&g_errors, 1);
+        if (bn_pool_tag_usage(g_pool, "weights", &bytes, &blocks) != BN_OK) atomic_fetch_add(&g_errors, 1);
+        if (bn_pool_class_info(g_pool, (int)(rounds % bn_pool_class_count(g_pool)), NULL, &live) != BN_OK)
+            atomic_fetch_add(&g_errors, 1);
+        if (bn_pool_for_each_tag(g_pool, count_tag, &ntags) != BN_OK) atomic_fetch_add(&g_errors, 1);
+        rounds++;
+    }
+    *(long *)arg = rounds;
+    return NULL;
+}
+
 static int cmp_item(const void *a, const void *b) {
     const item *x = a, *y = b;
     return x->p < y->p ? -1 : x->p > y->p;
@@ -168,12 +195,18 @@ int main(void) {
     static worker w[NTHREADS];
     void *args[SHORT_THREADS];
 
-    /* phase 1: mixed cross-thread traffic */
+    /* phase 1: mixed cross-thread traffic, statistics read meanwhile */
     for (int i = 0; i < NTHREADS; i++) {
         w[i].index = i;
         args[i] = &w[i];
     }
+    pthread_t reader;
+    long rounds = 0;
+    CHECK(pthread_create(&reader, NULL, stats_reader, &rounds) == 0);
     run(mixed_worker, args, NTHREADS);
+    atomic_store(&g_stop_stats, 1);
+    pthread_join(reader, NULL);
+    CHECK(rounds > 0);
     CHECK(atomic_load(&g_errors) == 0);
     CHECK(no_overlap(w));
 

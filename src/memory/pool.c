@@ -106,7 +106,7 @@ void bn_pool_free(bn_pool *pool) {
             bn_pool_leak_report(pool, pool->leak_stream, &live);
     }
     pthread_key_delete(pool->key);
-    if (bni_tl.pool == pool) bni_tl = (bni_tls){NULL, 0, NULL};
+    if (bni_tl.gen == pool->gen) bni_tl = (bni_tls){0, 0, 0, NULL};
     bni_large_destroy(pool);
     bni_small_destroy(pool);
     pthread_mutex_destroy(&pool->lock);
@@ -235,6 +235,7 @@ __attribute__((noinline, cold)) static void note_untagged(bn_pool *pool, bni_hea
     note_seen(pool, BNI_TAG_UNTAGGED);
     pthread_mutex_unlock(&pool->lock);
     h->untagged_seen = 1;
+    if (bni_tl.heap == h) bni_tl_set(pool, h); /* the untagged fast path may now be taken */
 }
 
 /* Tag id for this allocation. The cache is keyed by the pointer but always
@@ -293,17 +294,17 @@ __attribute__((noinline)) static bn_status alloc_general(bn_pool *pool, size_t s
 }
 
 /* The common case, an untagged small block on a thread whose heap is cached
- * and no injection armed, decided with a handful of loads; everything else
- * is a tail call into alloc_general. Keeping this path free of other calls
- * lets the compiler skip saving registers. */
+ * for the fast path (bni_tl.fast_gen: untagged seen, no site tracking) and
+ * no injection armed, decided with a handful of loads; everything else is a
+ * tail call into alloc_general. Keeping this path free of other calls lets
+ * the compiler skip saving registers. */
 static inline bn_status alloc_fast(bn_pool *pool, size_t size, const char *tag, const char *file, int line,
                                    void **ptr) {
     if (__builtin_expect(pool != NULL && ptr != NULL && tag == NULL && size <= BN_POOL_SMALL_MAX &&
                              !atomic_load_explicit(&bni_alloc_armed, memory_order_relaxed) &&
-                             bni_tl.pool == pool && bni_tl.gen == pool->gen && bni_tl.heap->untagged_seen &&
-                             !pool->track_sites,
+                             bni_tl.fast_gen == pool->gen,
                          1) &&
-        bni_small_try_fast(pool, bni_tl.heap, size, BNI_TAG_UNTAGGED, NULL, 0, ptr))
+        bni_small_try_fast(pool, bni_tl.heap, size, ptr))
         return BN_OK;
     return alloc_general(pool, size, tag, file, line, ptr);
 }
@@ -353,20 +354,15 @@ bn_status bn_pool_trim(bn_pool *pool, size_t *released) {
 /* ---- statistics ------------------------------------------------------------------------------------ */
 
 typedef struct sums {
-    int64_t small_in_use, large_in_use, requested, allocs, frees;
+    int64_t large_in_use, requested, allocs, small_allocs, frees;
 } sums;
 
-static void add_heap(const bn_pool *pool, const bni_heap *h, sums *s) {
-    for (int t = 0; t < BN_POOL_MAX_TAGS; t++)
-        for (int c = 0; c < pool->nclasses; c++) {
-            int64_t a = bni_cget(&h->tc_allocs[t][c]), f = bni_cget(&h->tc_frees[t][c]);
-            s->small_in_use += (a - f) * (int64_t)pool->class_size[c];
-            s->allocs += a;
-            s->frees += f;
-        }
+/* One heap's counters: large blocks, and small allocations. */
+static void add_heap(const bni_heap *h, sums *s) {
     s->large_in_use += bni_cget(&h->large_in_use);
     s->requested += bni_cget(&h->requested);
     s->allocs += bni_cget(&h->allocs);
+    s->small_allocs += bni_cget(&h->small_allocs);
     s->frees += bni_cget(&h->frees);
 }
 
@@ -378,20 +374,26 @@ bn_status bn_pool_get_stats(bn_pool *pool, bn_pool_stats *stats) {
     bn_pool_stats st;
     memset(&st, 0, sizeof st);
     sums s = {0, 0, 0, 0, 0};
+    bni_small_sums sm;
     size_t max_free;
     pthread_mutex_lock(&pool->lock);
-    for (bni_heap *h = pool->heaps; h != NULL; h = h->next_all) add_heap(pool, h, &s);
-    add_heap(pool, &pool->orphan, &s);
+    bni_small_sum(pool, &sm); /* first: every block it finds live is in the counters read next */
+    for (bni_heap *h = pool->heaps; h != NULL; h = h->next_all) add_heap(h, &s);
+    add_heap(&pool->orphan, &s);
     bni_large_free_info(pool, &max_free);
     const bni_large *L = &pool->large;
     st.reserved_bytes = pool->small_committed + L->carved_bytes + L->direct_bytes - L->decommitted_bytes;
     st.large_free_bytes = L->free_bytes;
     pthread_mutex_unlock(&pool->lock);
-    st.in_use_bytes = nonneg(s.small_in_use + s.large_in_use);
-    st.requested_bytes = nonneg(s.requested);
-    st.live_blocks = nonneg(s.allocs - s.frees);
-    st.total_allocs = (uint64_t)s.allocs;
-    st.total_frees = (uint64_t)s.frees;
+    /* small blocks: every allocation is counted; a release is an allocation
+     * whose slot is no longer live (never below 0 while other threads run) */
+    int64_t small_frees = s.small_allocs > sm.live ? s.small_allocs - sm.live : 0;
+    int64_t allocs = s.allocs + s.small_allocs, frees = s.frees + small_frees;
+    st.in_use_bytes = nonneg(sm.in_use + s.large_in_use);
+    st.requested_bytes = nonneg(sm.requested + s.requested);
+    st.live_blocks = nonneg(allocs - frees);
+    st.total_allocs = (uint64_t)allocs;
+    st.total_frees = (uint64_t)frees;
     st.failed_allocs = atomic_load(&pool->failed);
     st.large_free_max = max_free;
     st.fragmentation = st.large_free_bytes > 0 ? 1.0 - (double)max_free / (double)st.large_free_bytes : 0.0;
@@ -404,45 +406,33 @@ bn_status bn_pool_get_stats(bn_pool *pool, bn_pool_stats *stats) {
 
 int bn_pool_class_count(const bn_pool *pool) { return pool == NULL ? 0 : pool->nclasses; }
 
-/* One heap's live small blocks of class c, over all tags. */
-static int64_t class_live(const bni_heap *h, int c) {
-    int64_t live = 0;
-    for (int t = 0; t < BN_POOL_MAX_TAGS; t++) live += bni_cget(&h->tc_allocs[t][c]) - bni_cget(&h->tc_frees[t][c]);
-    return live;
-}
-
 bn_status bn_pool_class_info(bn_pool *pool, int index, size_t *block_size, size_t *live_blocks) {
     BNI_CHECK_NULL("bn_pool_class_info", pool);
     if (index < 0 || index >= pool->nclasses)
         return bni_error(BN_ERR_OUT_OF_RANGE, "bn_pool_class_info: index %d is outside [0, %d)", index,
                          pool->nclasses);
     int64_t live = 0;
-    pthread_mutex_lock(&pool->lock);
-    for (bni_heap *h = pool->heaps; h != NULL; h = h->next_all) live += class_live(h, index);
-    live += class_live(&pool->orphan, index);
-    pthread_mutex_unlock(&pool->lock);
+    if (live_blocks != NULL) {
+        bni_small_sums sm;
+        pthread_mutex_lock(&pool->lock);
+        bni_small_sum(pool, &sm);
+        pthread_mutex_unlock(&pool->lock);
+        live = sm.class_live[index];
+    }
     if (block_size != NULL) *block_size = pool->class_size[index];
     if (live_blocks != NULL) *live_blocks = nonneg(live);
     return BN_OK;
 }
 
-/* One heap's in-use bytes and live blocks with tag id: large blocks as
- * counted, small blocks from the (tag, class) counters. */
-static void heap_tag(const bn_pool *pool, const bni_heap *h, int id, int64_t *bytes, int64_t *blocks) {
-    *bytes += bni_cget(&h->tag_bytes[id]);
-    *blocks += bni_cget(&h->tag_blocks[id]);
-    for (int c = 0; c < pool->nclasses; c++) {
-        int64_t live = bni_cget(&h->tc_allocs[id][c]) - bni_cget(&h->tc_frees[id][c]);
-        *bytes += live * (int64_t)pool->class_size[c];
-        *blocks += live;
+/* One tag's in-use bytes and live blocks: large blocks from the heaps'
+ * counters, small ones from the walk (lock held). */
+static void tag_sum(bn_pool *pool, const bni_small_sums *sm, int id, size_t *bytes, size_t *blocks) {
+    int64_t b = bni_cget(&pool->orphan.tag_bytes[id]) + sm->tag_bytes[id];
+    int64_t n = bni_cget(&pool->orphan.tag_blocks[id]) + sm->tag_blocks[id];
+    for (bni_heap *h = pool->heaps; h != NULL; h = h->next_all) {
+        b += bni_cget(&h->tag_bytes[id]);
+        n += bni_cget(&h->tag_blocks[id]);
     }
-}
-
-/* Sum of one tag's counters over all heaps (lock held). */
-static void tag_sum(bn_pool *pool, int id, size_t *bytes, size_t *blocks) {
-    int64_t b = 0, n = 0;
-    heap_tag(pool, &pool->orphan, id, &b, &n);
-    for (bni_heap *h = pool->heaps; h != NULL; h = h->next_all) heap_tag(pool, h, id, &b, &n);
     *bytes = nonneg(b);
     *blocks = nonneg(n);
 }
@@ -451,9 +441,13 @@ bn_status bn_pool_tag_usage(bn_pool *pool, const char *tag, size_t *bytes, size_
     BNI_CHECK_NULL("bn_pool_tag_usage", pool);
     BNI_CHECK_NULL("bn_pool_tag_usage", bytes);
     size_t by = 0, bl = 0;
+    bni_small_sums sm;
     pthread_mutex_lock(&pool->lock);
     int id = tag == NULL ? BNI_TAG_UNTAGGED : tag_find(pool, tag);
-    if (id >= 0) tag_sum(pool, id, &by, &bl);
+    if (id >= 0) {
+        bni_small_sum(pool, &sm);
+        tag_sum(pool, &sm, id, &by, &bl);
+    }
     pthread_mutex_unlock(&pool->lock);
     *bytes = by;
     if (blocks != NULL) *blocks = bl;
@@ -466,11 +460,13 @@ bn_status bn_pool_for_each_tag(bn_pool *pool, void (*visit)(const char *tag, siz
     BNI_CHECK_NULL("bn_pool_for_each_tag", visit);
     int ids[BN_POOL_MAX_TAGS];
     size_t by[BN_POOL_MAX_TAGS], bl[BN_POOL_MAX_TAGS];
+    bni_small_sums sm;
     pthread_mutex_lock(&pool->lock);
+    bni_small_sum(pool, &sm);
     int n = pool->norder;
     for (int i = 0; i < n; i++) {
         ids[i] = pool->tag_order[i];
-        tag_sum(pool, ids[i], &by[i], &bl[i]);
+        tag_sum(pool, &sm, ids[i], &by[i], &bl[i]);
     }
     pthread_mutex_unlock(&pool->lock);
     for (int i = 0; i < n; i++) visit(pool->tag_names[ids[i]], by[i], bl[i], user); /* no lock: visit may use the pool */

@@ -42,11 +42,16 @@ static inline void bni_cadd(bni_counter *c, int64_t v) {
 
 /* ---- small blocks ---------------------------------------------------------- */
 
-typedef struct bni_slot_meta {
-    uint32_t requested;
-    uint16_t tag;
-    uint16_t live;
-} bni_slot_meta;
+/* One word per slot: the requested size (low 32 bits), the tag (bits 32..47)
+ * and the live bit (bit 63); 0 for a free slot. The owner writes it with
+ * plain moves (relaxed atomics), statistics and the leak report read it. */
+typedef _Atomic uint64_t bni_meta;
+#define BNI_META_LIVE ((uint64_t)1 << 63)
+static inline uint64_t bni_meta_make(size_t requested, int tag) {
+    return (uint64_t)requested | (uint64_t)tag << 32 | BNI_META_LIVE;
+}
+static inline uint32_t bni_meta_requested(uint64_t m) { return (uint32_t)m; }
+static inline int bni_meta_tag(uint64_t m) { return (int)((m >> 32) & 0xffff); }
 
 typedef struct bni_site {
     const char *file;
@@ -64,9 +69,13 @@ typedef struct bni_span {
     char *bump, *end;       /* slots never handed out: [bump, end) */
     char *start;
     uint64_t recip;
-    bni_slot_meta *meta;
-    bni_site *sites;        /* NULL unless the pool tracks sites */
+    bni_meta *meta;         /* nslots + 1 words: the last, never live, catches the tail */
+    /* the owner heap's key while this is its current span, else BNI_KEY_NONE:
+     * a release whose thread's key matches takes the fast path (read by any
+     * thread) */
+    _Atomic uint64_t hot_key;
     uint32_t slot_size, used; /* used: slots out, as the owner knows it */
+    bni_site *sites;        /* NULL unless the pool tracks sites */
     /* cold */
     uint32_t nslots, cls, npages, where, meta_cap, committed;
     struct bni_heap *owner;
@@ -82,20 +91,24 @@ typedef struct bni_tag_cache {
 } bni_tag_cache;
 
 /* One thread's view of one pool. Counters are net: a block released on
- * another thread is counted there, so one heap may go negative. */
+ * another thread is counted there, so one heap may go negative.
+ *
+ * Small blocks are counted by one counter per allocation (small_allocs)
+ * and the pending in-use delta; everything else about them (in-use and
+ * requested bytes, live blocks per class and per tag) is read from the
+ * slots' meta words when statistics are asked for. The other counters are
+ * for large blocks. */
 typedef struct bni_heap {
-    bn_pool *pool;
+    /* hot */
     int64_t pending; /* in-use change not yet added to pool->in_use_total */
+    bni_counter small_allocs;
+    bni_span *cur[BNI_MAX_CLASSES]; /* never NULL: &bni_empty_span when none */
+    /* cold */
+    bn_pool *pool;
+    uint64_t key; /* unique over all heaps of all pools, never 0 */
     int untagged_seen;
-    bni_span *cur[BNI_MAX_CLASSES];
     bni_tag_cache tagc[BNI_TAG_CACHE];
     bni_counter requested, allocs, frees, large_in_use;
-    /* Small blocks: allocations and releases per (tag, class). Per-class,
-     * per-tag and total figures are sums of these, computed when asked, so
-     * each fast-path operation updates one counter here instead of three.
-     * allocs/frees and tag_bytes/tag_blocks count large blocks only. */
-    bni_counter tc_allocs[BN_POOL_MAX_TAGS][BNI_MAX_CLASSES];
-    bni_counter tc_frees[BN_POOL_MAX_TAGS][BNI_MAX_CLASSES];
     bni_counter tag_bytes[BN_POOL_MAX_TAGS];
     bni_counter tag_blocks[BN_POOL_MAX_TAGS];
     bni_span *partial[BNI_MAX_CLASSES];
@@ -103,6 +116,13 @@ typedef struct bni_heap {
     _Atomic(bni_span *) remote_spans; /* full spans that got a remote release */
     struct bni_heap *next_all, *next_abandoned;
 } bni_heap;
+
+/* hot_key of a span that is no heap's current span; heap keys count up from
+ * 1, and a thread without a heap has key 0. */
+#define BNI_KEY_NONE UINT64_MAX
+
+/* The current span of a class that has none: no free slot, never written. */
+extern bni_span bni_empty_span;
 
 /* ---- large blocks ---------------------------------------------------------- */
 
@@ -201,13 +221,21 @@ int bni_small_init(bn_pool *pool);
 void bni_small_destroy(bn_pool *pool);
 int bni_heap_key_create(bn_pool *pool); /* the key whose destructor abandons a heap */
 bni_heap *bni_heap_get_slow(bn_pool *pool, int create);
+void bni_tl_set(bn_pool *pool, bni_heap *h); /* cache h as this thread's heap for pool */
 /* BN_OK, BN_ERR_OUT_OF_MEMORY (message set), or BN_ERR_NOT_SUPPORTED when the
  * small reserve is used up (serve it as a large block; no message). */
-bn_status bni_small_alloc_slow(bn_pool *pool, bni_heap *h, size_t size, int tag, const char *file,
-                               int line, void **ptr);
+bn_status bni_small_alloc(bn_pool *pool, bni_heap *h, size_t size, int tag, const char *file, int line,
+                          void **ptr);
 bn_status bni_small_release(bn_pool *pool, void *ptr); /* any case; see bni_small_release_fast */
 bn_status bni_small_block_size(bn_pool *pool, const void *ptr, size_t *size);
 size_t bni_small_trim(bn_pool *pool); /* lock held */
+/* Live small blocks, summed from the slots' meta words (lock held). */
+typedef struct bni_small_sums {
+    int64_t in_use, requested, live;
+    int64_t class_live[BNI_MAX_CLASSES];
+    int64_t tag_bytes[BN_POOL_MAX_TAGS], tag_blocks[BN_POOL_MAX_TAGS];
+} bni_small_sums;
+void bni_small_sum(bn_pool *pool, bni_small_sums *sums);
 typedef void (*bni_block_visit)(void *user, size_t bytes, int tag, const char *file, int line);
 void bni_small_walk(bn_pool *pool, bni_block_visit visit, void *user); /* lock held */
 
@@ -223,13 +251,16 @@ void bni_large_destroy(bn_pool *pool);
 
 /* ---- inline fast paths ---------------------------------------------------------------- */
 
+/* This thread's cached heap: gen is the pool's generation (unique over all
+ * pools ever created, so a pool at a freed pool's address never matches),
+ * fast_gen the same value only while this heap may take the untagged fast
+ * path (untagged seen, no site tracking), key the heap's key. */
 typedef struct bni_tls {
-    bn_pool *pool;
-    uint64_t gen;
+    uint64_t gen, fast_gen, key;
     bni_heap *heap;
 } bni_tls;
 /* initial-exec: a plain %fs-relative load instead of a __tls_get_addr call
- * on every allocation (the variable is 24 bytes, well within the static TLS
+ * on every allocation (the variable is 32 bytes, well within the static TLS
  * surplus glibc keeps for libraries loaded with dlopen). */
 #if defined(__GNUC__) || defined(__clang__)
 #define BNI_TLS_MODEL __attribute__((tls_model("initial-exec")))
@@ -238,9 +269,28 @@ typedef struct bni_tls {
 #endif
 extern _Thread_local bni_tls bni_tl BNI_TLS_MODEL;
 
+/* Add 1 to a counter only this thread writes. On x86-64 one `incq` to
+ * memory (a single store, which other threads read whole); elsewhere, and
+ * under ThreadSanitizer, the relaxed load + store of bni_cadd. */
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define BNI_TSAN 1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define BNI_TSAN 1
+#endif
+static inline void bni_cinc(bni_counter *c) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(BNI_TSAN)
+    __asm__("incq %0" : "+m"(*(int64_t *)c));
+#else
+    bni_cadd(c, 1);
+#endif
+}
+
 /* This thread's heap for pool, creating it when asked (NULL on failure). */
 static inline bni_heap *bni_heap_get(bn_pool *pool, int create) {
-    if (bni_tl.pool == pool && bni_tl.gen == pool->gen) return bni_tl.heap;
+    if (bni_tl.gen == pool->gen) return bni_tl.heap;
     return bni_heap_get_slow(pool, create);
 }
 
@@ -248,13 +298,19 @@ static inline int bni_is_small(const bn_pool *pool, const void *ptr) {
     return (uintptr_t)ptr - (uintptr_t)pool->small_base < pool->small_size;
 }
 
+/* Slot index of an offset into a span: offset * recip >> 40. The low 40 bits
+ * of the product are below 2^24 exactly when the offset is a multiple of the
+ * slot size: for offset = i * size they are i * (size - 2^40 mod size) <
+ * span bytes <= 2^19; any remainder d >= 1 adds d * recip >= recip > 2^24
+ * (size <= 64 KiB) without carrying into bit 40. */
+#define BNI_RECIP_FRAC_MASK ((((uint64_t)1 << BNI_RECIP_SHIFT) - 1) & ~(((uint64_t)1 << 24) - 1))
 static inline uint32_t bni_slot_index(const bni_span *s, const void *p) {
     return (uint32_t)(((uint64_t)((const char *)p - s->start) * s->recip) >> BNI_RECIP_SHIFT);
 }
 
 static inline void *bni_span_pop(bni_span *s) {
     void *b = s->free;
-    if (b != NULL) {
+    if (__builtin_expect(b != NULL, 1)) {
         s->free = *(void **)b;
         return b;
     }
@@ -265,54 +321,46 @@ static inline void *bni_span_pop(bni_span *s) {
     return b;
 }
 
-/* The lock-free common case of a small allocation: a slot of the current
- * span and no flush of the pending in-use delta due. Returns 1 when it
+/* The lock-free common case of an untagged small allocation on a heap
+ * cached for this thread without site tracking: a slot of the current span
+ * and no flush of the pending in-use delta due. Returns 1 when it
  * allocated, 0 when the slow path must run (nothing changed then). */
-__attribute__((always_inline)) static inline int bni_small_try_fast(bn_pool *pool, bni_heap *h, size_t size, int tag, const char *file,
-                                     int line, void **ptr) {
-    int cls = pool->class_of[(size + 15) >> 4];
-    uint32_t csize = pool->class_size[cls];
-    int64_t np = h->pending + csize;
-    bni_span *s = h->cur[cls];
-    if (np > BNI_FLUSH_BYTES || s == NULL) return 0;
+__attribute__((always_inline)) static inline int bni_small_try_fast(bn_pool *pool, bni_heap *h, size_t size,
+                                                                    void **ptr) {
+    bni_span *s = h->cur[pool->class_of[(size + 15) >> 4]];
+    int64_t np = h->pending + s->slot_size;
+    if (__builtin_expect(np > BNI_FLUSH_BYTES, 0)) return 0;
     void *b = bni_span_pop(s);
-    if (b == NULL) return 0;
+    if (__builtin_expect(b == NULL, 0)) return 0;
     h->pending = np;
-    uint32_t i = bni_slot_index(s, b);
-    s->meta[i] = (bni_slot_meta){(uint32_t)size, (uint16_t)tag, 1};
-    if (s->sites != NULL) s->sites[i] = (bni_site){file, line};
+    atomic_store_explicit(&s->meta[bni_slot_index(s, b)], bni_meta_make(size, BNI_TAG_UNTAGGED),
+                          memory_order_relaxed);
     s->used++;
-    bni_cadd(&h->tc_allocs[tag][cls], 1);
-    bni_cadd(&h->requested, (int64_t)size);
+    bni_cinc(&h->small_allocs);
     *ptr = b;
     return 1;
 }
 
-static inline bn_status bni_small_alloc(bn_pool *pool, bni_heap *h, size_t size, int tag,
-                                        const char *file, int line, void **ptr) {
-    if (bni_small_try_fast(pool, h, size, tag, file, line, ptr)) return BN_OK;
-    return bni_small_alloc_slow(pool, h, size, tag, file, line, ptr);
-}
-
-/* The common case of a small release: the calling thread owns the span and
- * it is that heap's current span for its class (the hot slot), and no flush
- * is due. Everything else, errors included, goes to bni_small_release. */
+/* The common case of a small release: the calling thread's heap owns the
+ * span and it is that heap's current span for its class (the hot key
+ * matches), the block is live and no flush is due. Everything else, errors
+ * included, goes to bni_small_release. */
 __attribute__((always_inline)) static inline bn_status bni_small_release_fast(bn_pool *pool, void *ptr) {
     size_t page = (size_t)((char *)ptr - pool->small_base) >> BNI_PAGE_SHIFT;
     bni_span *s = atomic_load_explicit(&pool->pagemap[page], memory_order_relaxed);
+    if (__builtin_expect(s == NULL, 0) ||
+        atomic_load_explicit(&s->hot_key, memory_order_relaxed) != bni_tl.key)
+        return bni_small_release(pool, ptr);
+    uint64_t prod = (uint64_t)((char *)ptr - s->start) * s->recip;
+    bni_meta *mp = &s->meta[prod >> BNI_RECIP_SHIFT];
     bni_heap *h = bni_tl.heap;
-    if (s == NULL || bni_tl.pool != pool || bni_tl.gen != pool->gen || s->owner != h ||
-        s->where != BNI_SPAN_CURRENT) /* where is read only once we know we own s */
-        return bni_small_release(pool, ptr);
-    uint32_t i = bni_slot_index(s, ptr);
     int64_t np = h->pending - s->slot_size;
-    if (i >= s->nslots || s->start + (size_t)i * s->slot_size != (char *)ptr || !s->meta[i].live ||
-        np < -BNI_FLUSH_BYTES)
+    if (__builtin_expect((prod & BNI_RECIP_FRAC_MASK) != 0 ||
+                             !(atomic_load_explicit(mp, memory_order_relaxed) & BNI_META_LIVE) ||
+                             np < -BNI_FLUSH_BYTES,
+                         0))
         return bni_small_release(pool, ptr);
-    bni_slot_meta m = s->meta[i];
-    s->meta[i].live = 0;
-    bni_cadd(&h->tc_frees[m.tag][s->cls], 1);
-    bni_cadd(&h->requested, -(int64_t)m.requested);
+    atomic_store_explicit(mp, 0, memory_order_relaxed);
     h->pending = np;
     *(void **)ptr = s->free;
     s->free = ptr;

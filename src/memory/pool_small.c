@@ -19,6 +19,8 @@
 #include "memory/pool_internal.h"
 
 _Thread_local bni_tls bni_tl BNI_TLS_MODEL;
+bni_span bni_empty_span; /* free == NULL, bump == end == NULL: never gives a slot */
+static _Atomic uint64_t g_heap_key = 1;
 
 /* ---- size classes and the reserve ------------------------------------------------ */
 
@@ -117,8 +119,8 @@ static void list_unlink(bni_span **head, bni_span *s) {
 static int span_format(bn_pool *pool, bni_span *s, int cls) {
     uint32_t size = pool->class_size[cls];
     uint32_t n = (uint32_t)((s->npages << BNI_PAGE_SHIFT) / size);
-    if (s->meta_cap < n) {
-        bni_slot_meta *m = bni_malloc(n * sizeof *m);
+    if (s->meta_cap < n + 1) {
+        bni_meta *m = bni_malloc((n + 1) * sizeof *m);
         bni_site *st = pool->track_sites ? bni_malloc(n * sizeof *st) : NULL;
         if (m == NULL || (pool->track_sites && st == NULL)) {
             bni_free(m);
@@ -129,9 +131,10 @@ static int span_format(bn_pool *pool, bni_span *s, int cls) {
         bni_free(s->sites);
         s->meta = m;
         s->sites = st;
-        s->meta_cap = n;
+        s->meta_cap = n + 1;
     }
-    memset(s->meta, 0, n * sizeof *s->meta);
+    for (uint32_t i = 0; i <= n; i++) atomic_store_explicit(&s->meta[i], 0, memory_order_relaxed);
+    atomic_store_explicit(&s->hot_key, BNI_KEY_NONE, memory_order_relaxed);
     s->cls = (uint32_t)cls;
     s->slot_size = size;
     s->nslots = n;
@@ -155,13 +158,14 @@ static int span_commit(bn_pool *pool, bni_span *s) {
 
 /* A fresh span from the pool (lock held): a free one of the right size, or
  * new pages from the reserve. *exhausted is set when the reserve is full. */
-static bni_span *pool_take_span_locked(bn_pool *pool, int cls, int *exhausted) {
+static bni_span *pool_take_span_locked(bn_pool *pool, bni_heap *h, int cls, int *exhausted) {
     uint32_t npages = pool->class_size[cls] <= BNI_SMALL_SPAN_CLASS_MAX ? 1 : BNI_BIG_SPAN_PAGES;
     int kind = npages > 1;
     bni_span *s = pool->free_spans[kind];
     if (s != NULL) {
         if (!span_commit(pool, s) || !span_format(pool, s, cls)) return NULL;
         list_unlink(&pool->free_spans[kind], s);
+        s->owner = h;
         return s;
     }
     size_t total = pool->small_size >> BNI_PAGE_SHIFT;
@@ -182,6 +186,7 @@ static bni_span *pool_take_span_locked(bn_pool *pool, int cls, int *exhausted) {
     for (uint32_t i = 0; i < npages; i++)
         atomic_store_explicit(&pool->pagemap[pool->small_pages_used + i], s, memory_order_relaxed);
     pool->small_pages_used += npages;
+    s->owner = h;
     return s;
 }
 
@@ -190,6 +195,7 @@ static void span_release_to_pool(bn_pool *pool, bni_span *s) {
     pthread_mutex_lock(&pool->lock);
     s->owner = NULL;
     s->where = BNI_SPAN_FREE;
+    atomic_store_explicit(&s->hot_key, BNI_KEY_NONE, memory_order_relaxed);
     list_push(&pool->free_spans[span_kind(s)], s);
     pthread_mutex_unlock(&pool->lock);
 }
@@ -215,10 +221,21 @@ static int span_has_slot(const bni_span *s) { return s->free != NULL || s->bump 
 
 /* ---- heaps ------------------------------------------------------------------------------ */
 
+static void heap_set_current(bni_heap *h, bni_span *s) {
+    s->where = BNI_SPAN_CURRENT;
+    h->cur[s->cls] = s;
+    atomic_store_explicit(&s->hot_key, h->key, memory_order_relaxed);
+}
+
+static void heap_clear_current(bni_heap *h, bni_span *s) {
+    if (h->cur[s->cls] == s) h->cur[s->cls] = &bni_empty_span;
+    atomic_store_explicit(&s->hot_key, BNI_KEY_NONE, memory_order_relaxed);
+}
+
 static void heap_unlink_span(bni_heap *h, bni_span *s) {
     if (s->where == BNI_SPAN_PARTIAL) list_unlink(&h->partial[s->cls], s);
     else if (s->where == BNI_SPAN_FULL) list_unlink(&h->full, s);
-    else if (s->where == BNI_SPAN_CURRENT && h->cur[s->cls] == s) h->cur[s->cls] = NULL;
+    else if (s->where == BNI_SPAN_CURRENT) heap_clear_current(h, s);
 }
 
 /* A span that is not current now has a free slot: make it partial, or give
@@ -250,7 +267,7 @@ static void heap_drain_remote(bn_pool *pool, bni_heap *h) {
  * remote release slipped in and we could take it back. The seq_cst store
  * then load pairs with the releaser's push then load (see small_release). */
 static bni_span *heap_retire_full(bni_heap *h, bni_span *s) {
-    h->cur[s->cls] = NULL;
+    heap_clear_current(h, s);
     s->where = BNI_SPAN_FULL;
     list_push(&h->full, s);
     atomic_store(&s->full_state, BNI_FULL_YES);
@@ -259,15 +276,14 @@ static bni_span *heap_retire_full(bni_heap *h, bni_span *s) {
     if (!atomic_compare_exchange_strong(&s->full_state, &expect, BNI_FULL_NO)) return NULL; /* queued */
     list_unlink(&h->full, s);
     span_collect(s);
-    s->where = BNI_SPAN_CURRENT;
-    h->cur[s->cls] = s;
+    heap_set_current(h, s);
     return s;
 }
 
 /* A current span for cls with a free slot; NULL with *exhausted or not (OOM). */
 static bni_span *heap_refill(bn_pool *pool, bni_heap *h, int cls, int *exhausted) {
     bni_span *s = h->cur[cls];
-    if (s != NULL) {
+    if (s != &bni_empty_span) {
         if (span_collect(s) > 0 || span_has_slot(s)) return s;
         if (heap_retire_full(h, s) != NULL) return s;
     }
@@ -278,13 +294,11 @@ static bni_span *heap_refill(bn_pool *pool, bni_heap *h, int cls, int *exhausted
         span_collect(s);
     } else {
         pthread_mutex_lock(&pool->lock);
-        s = pool_take_span_locked(pool, cls, exhausted);
+        s = pool_take_span_locked(pool, h, cls, exhausted);
         pthread_mutex_unlock(&pool->lock);
         if (s == NULL) return NULL;
-        s->owner = h;
     }
-    s->where = BNI_SPAN_CURRENT;
-    h->cur[cls] = s;
+    heap_set_current(h, s);
     return s;
 }
 
@@ -304,21 +318,20 @@ static bn_status small_commit(bn_pool *pool, bni_heap *h, bni_span *s, void *b, 
     }
     h->pending = np;
     uint32_t i = bni_slot_index(s, b);
-    s->meta[i] = (bni_slot_meta){(uint32_t)size, (uint16_t)tag, 1};
+    atomic_store_explicit(&s->meta[i], bni_meta_make(size, tag), memory_order_relaxed);
     if (s->sites != NULL) s->sites[i] = (bni_site){file, line};
     s->used++;
-    bni_cadd(&h->tc_allocs[tag][s->cls], 1);
-    bni_cadd(&h->requested, (int64_t)size);
+    bni_cinc(&h->small_allocs);
     *ptr = b;
     if (flushed) bni_pool_changed(pool);
     return BN_OK;
 }
 
-bn_status bni_small_alloc_slow(bn_pool *pool, bni_heap *h, size_t size, int tag, const char *file,
-                               int line, void **ptr) {
+bn_status bni_small_alloc(bn_pool *pool, bni_heap *h, size_t size, int tag, const char *file, int line,
+                          void **ptr) {
     int cls = pool->class_of[(size + 15) >> 4];
     bni_span *s = h->cur[cls];
-    void *b = s != NULL ? bni_span_pop(s) : NULL;
+    void *b = bni_span_pop(s);
     if (b == NULL) {
         int exhausted = 0;
         s = heap_refill(pool, h, cls, &exhausted);
@@ -343,7 +356,7 @@ static bni_span *small_lookup(bn_pool *pool, const void *ptr, uint32_t *index) {
     if (s == NULL) return NULL; /* a free span has no live slot: the live check covers it */
     uint32_t i = bni_slot_index(s, ptr);
     if (i >= s->nslots || s->start + (size_t)i * s->slot_size != (const char *)ptr) return NULL;
-    if (!s->meta[i].live) return NULL;
+    if (!(atomic_load_explicit(&s->meta[i], memory_order_relaxed) & BNI_META_LIVE)) return NULL;
     *index = i;
     return s;
 }
@@ -381,30 +394,20 @@ static void local_push(bn_pool *pool, bni_heap *h, bni_span *s, void *b) {
     }
 }
 
-static void count_release(bni_heap *h, const bni_span *s, bni_slot_meta m) {
-    bni_cadd(&h->tc_frees[m.tag][s->cls], 1);
-    bni_cadd(&h->requested, -(int64_t)m.requested);
-}
-
 bn_status bni_small_release(bn_pool *pool, void *ptr) {
     uint32_t i;
     bni_span *s = small_lookup(pool, ptr, &i);
     if (s == NULL)
         return bni_error(BN_ERR_INVALID_ARGUMENT,
                          "bn_pool_release: %p is not a live block of this pool (already released?)", ptr);
-    bni_slot_meta m = s->meta[i];
     bni_heap *h = bni_heap_get(pool, 1);
-    s->meta[i].live = 0;
-    if (h == NULL) { /* no heap for this thread: count under the lock */
-        pthread_mutex_lock(&pool->lock);
-        count_release(&pool->orphan, s, m);
-        pthread_mutex_unlock(&pool->lock);
+    atomic_store_explicit(&s->meta[i], 0, memory_order_relaxed);
+    if (h == NULL) { /* no heap for this thread: the pool-wide total directly */
         bni_pool_add_in_use(pool, -(int64_t)s->slot_size);
         remote_push(s, ptr);
         bni_pool_changed(pool);
         return BN_OK;
     }
-    count_release(h, s, m);
     int64_t np = h->pending - s->slot_size;
     if (s->owner == h) local_push(pool, h, s, ptr);
     else remote_push(s, ptr);
@@ -438,10 +441,10 @@ static void heap_abandon(void *arg) {
     heap_drain_remote(pool, h);
     for (int c = 0; c < pool->nclasses; c++) {
         bni_span *s = h->cur[c];
-        if (s != NULL) {
+        if (s != &bni_empty_span) {
             span_collect(s);
             if (s->used == 0) {
-                h->cur[c] = NULL;
+                heap_clear_current(h, s);
                 span_release_to_pool(pool, s);
             }
         }
@@ -454,7 +457,7 @@ static void heap_abandon(void *arg) {
     }
     int64_t pending = h->pending;
     h->pending = 0;
-    if (bni_tl.heap == h) bni_tl = (bni_tls){NULL, 0, NULL};
+    if (bni_tl.heap == h) bni_tl = (bni_tls){0, 0, 0, NULL};
     pthread_mutex_lock(&pool->lock);
     h->next_abandoned = pool->abandoned;
     pool->abandoned = h;
@@ -481,11 +484,18 @@ static bni_heap *heap_new(bn_pool *pool) {
     h = bni_calloc(1, sizeof *h);
     if (h == NULL) return NULL;
     h->pool = pool;
+    h->key = atomic_fetch_add_explicit(&g_heap_key, 1, memory_order_relaxed);
+    for (int c = 0; c < BNI_MAX_CLASSES; c++) h->cur[c] = &bni_empty_span;
     pthread_mutex_lock(&pool->lock);
     h->next_all = pool->heaps;
     pool->heaps = h;
     pthread_mutex_unlock(&pool->lock);
     return h;
+}
+
+void bni_tl_set(bn_pool *pool, bni_heap *h) {
+    uint64_t fast = h->untagged_seen && !pool->track_sites ? pool->gen : 0;
+    bni_tl = (bni_tls){pool->gen, fast, h->key, h};
 }
 
 bni_heap *bni_heap_get_slow(bn_pool *pool, int create) {
@@ -499,7 +509,7 @@ bni_heap *bni_heap_get_slow(bn_pool *pool, int create) {
             return NULL;
         }
     }
-    bni_tl = (bni_tls){pool, pool->gen, h};
+    bni_tl_set(pool, h);
     return h;
 }
 
@@ -526,10 +536,33 @@ void bni_small_walk(bn_pool *pool, bni_block_visit visit, void *user) {
         bni_span *s = span_at_page(pool, pg);
         if (s == NULL || s->start != pool->small_base + (pg << BNI_PAGE_SHIFT)) continue;
         for (uint32_t i = 0; i < s->nslots; i++) {
-            if (!s->meta[i].live) continue;
+            uint64_t m = atomic_load_explicit(&s->meta[i], memory_order_relaxed);
+            if (!(m & BNI_META_LIVE)) continue;
             const char *file = s->sites != NULL ? s->sites[i].file : NULL;
             int line = s->sites != NULL ? s->sites[i].line : 0;
-            visit(user, s->meta[i].requested, s->meta[i].tag, file, line);
+            visit(user, bni_meta_requested(m), bni_meta_tag(m), file, line);
         }
+    }
+}
+
+void bni_small_sum(bn_pool *pool, bni_small_sums *sums) {
+    memset(sums, 0, sizeof *sums);
+    for (size_t pg = 0; pg < pool->small_pages_used;) {
+        bni_span *s = span_at_page(pool, pg);
+        pg += s->npages;
+        if (s->owner == NULL) continue; /* a free span has no live slot */
+        int64_t live = 0;
+        for (uint32_t i = 0; i < s->nslots; i++) {
+            uint64_t m = atomic_load_explicit(&s->meta[i], memory_order_relaxed);
+            if (!(m & BNI_META_LIVE)) continue;
+            live++;
+            sums->requested += bni_meta_requested(m);
+            int tag = bni_meta_tag(m);
+            sums->tag_bytes[tag] += s->slot_size;
+            sums->tag_blocks[tag]++;
+        }
+        sums->live += live;
+        sums->in_use += live * (int64_t)s->slot_size;
+        sums->class_live[s->cls] += live;
     }
 }
