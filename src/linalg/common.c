@@ -98,6 +98,34 @@ int bni_la_nonfinite(bn_dtype work, const void *p, int64_t m, int64_t n, int64_t
     return 0;
 }
 
+/* Copy n contiguous elements of the working dtype and say whether any is
+ * NaN or infinite (exponent all ones: ((bits >> shift) & emask) + 1
+ * carries into the next bit), in one pass that the compiler vectorizes
+ * with integer operations. */
+static int copy_check32(const uint32_t *restrict s, uint32_t *restrict d, int64_t n) {
+    uint32_t acc = 0;
+    for (int64_t i = 0; i < n; i++) {
+        uint32_t v = s[i];
+        d[i] = v;
+        acc |= (((v >> 23) & 0xFFu) + 1u) >> 8;
+    }
+    return acc != 0;
+}
+
+static int copy_check64(const uint64_t *restrict s, uint64_t *restrict d, int64_t n) {
+    uint64_t acc = 0;
+    for (int64_t i = 0; i < n; i++) {
+        uint64_t v = s[i];
+        d[i] = v;
+        acc |= (((v >> 52) & 0x7FFu) + 1u) >> 11;
+    }
+    return acc != 0;
+}
+
+static int copy_check(bn_dtype work, const void *s, void *d, int64_t n) {
+    return work == BN_DTYPE_F64 ? copy_check64(s, d, n) : copy_check32(s, d, n);
+}
+
 /* dst[j * ld + i] = src[i * sm + j] for an m x n block of one element type
  * (T): a transpose in 16 x 16 tiles, writing runs of 16 consecutive
  * elements (strided loads are cheaper than strided stores). */
@@ -120,6 +148,13 @@ static bn_status load(const char *fn, const char *what, const bn_tensor *t, int6
     size_t es = bni_dtype_size(t->dtype), ws = bni_dtype_size(work);
     bni_cvt_fn cvt = bni_cvt_get(t->dtype, work);
     const char *base = bni_la_ptr(t) + off * (int64_t)es;
+    if (t->dtype == work && (sm == 1 || m == 1)) { /* columns contiguous: copy them, checking as we go */
+        int bad = 0;
+        for (int64_t j = 0; j < n; j++)
+            bad |= copy_check(work, base + j * sn * (int64_t)es, (char *)dst + (size_t)(j * ld) * ws, m);
+        if (!bad) return BN_OK;
+        goto locate;
+    }
     if (t->dtype == work && (sn == 1 || n == 1) && sm > 0) { /* rows contiguous: tiled transpose */
         if (work == BN_DTYPE_F64) LA_TRANSPOSE(double, (const double *)base, sm, (double *)dst, ld, m, n);
         else LA_TRANSPOSE(float, (const float *)base, sm, (float *)dst, ld, m, n);
@@ -136,6 +171,7 @@ static bn_status load(const char *fn, const char *what, const bn_tensor *t, int6
     }
 check:
     if (!bni_la_nonfinite(work, dst, m, n, ld)) return BN_OK;
+locate:
     for (int64_t j = 0; j < n; j++)
         for (int64_t i = 0; i < m; i++) {
             double v = work == BN_DTYPE_F64 ? ((const double *)dst)[j * ld + i] : ((const float *)dst)[j * ld + i];
@@ -192,4 +228,117 @@ void bni_la_extent(const bn_tensor *t, int64_t *lo, int64_t *hi) {
     }
     *lo = l;
     *hi = h;
+}
+
+/* The message for the first non-finite element of A's triangle in dst
+ * (row-major, row stride ld: dst[i * ld + j] = A(i, j), or A(j, i) when
+ * transposed), in column-major order of A. */
+static bn_status tri_locate(const char *fn, const char *what, bn_dtype work, const void *dst, int64_t n, int64_t ld,
+                            int upper, int transposed, int64_t batch) {
+    for (int64_t j = 0; j < n; j++)
+        for (int64_t i = upper ? 0 : j; i < (upper ? j + 1 : n); i++) {
+            int64_t e = transposed ? j * ld + i : i * ld + j;
+            double v = work == BN_DTYPE_F64 ? ((const double *)dst)[e] : ((const float *)dst)[e];
+            if (isfinite(v)) continue;
+            return bni_error(BN_ERR_INVALID_ARGUMENT,
+                             "%s: %s has %s at row %" PRId64 ", column %" PRId64 " of batch matrix %" PRId64
+                             "; LAPACK needs finite input",
+                             fn, what, isnan(v) ? "NaN" : "an infinity", i, j, batch);
+        }
+    return BN_OK;
+}
+
+bn_status bni_la_load_tri(const char *fn, const char *what, const bn_tensor *t, int64_t off, int64_t n, int64_t sm,
+                          int64_t sn, int upper, int transposed, bn_dtype work, void *dst, int64_t ld,
+                          int64_t batch) {
+    size_t es = bni_dtype_size(t->dtype), ws = bni_dtype_size(work);
+    const char *base = bni_la_ptr(t) + off * (int64_t)es;
+    char *d = dst;
+    /* dst row i holds A's row i (or column i when transposed): the part
+     * [lo, hi) of it lies in the triangle that is copied. */
+    int up = upper ^ transposed;
+    int64_t rs = transposed ? sn : sm, cs = transposed ? sm : sn; /* strides of dst's rows and columns in A */
+    int bad = 0;
+    if (t->dtype == work && cs == 1) { /* contiguous rows: copy them, checking as we go */
+        for (int64_t i = 0; i < n; i++) {
+            int64_t lo = up ? i : 0, hi = up ? n : i + 1;
+            char *row = d + (size_t)(i * ld) * ws;
+            if (lo > 0) memset(row, 0, (size_t)lo * ws);
+            bad |= copy_check(work, base + (i * rs + lo) * (int64_t)es, row + (size_t)lo * ws, hi - lo);
+            if (hi < n) memset(row + (size_t)hi * ws, 0, (size_t)(n - hi) * ws);
+        }
+    } else if (t->dtype == work) { /* a transposing copy in tiles of the triangle */
+        for (int64_t i = 0; i < n; i++) {
+            char *row = d + (size_t)(i * ld) * ws;
+            if (up && i > 0) memset(row, 0, (size_t)i * ws);
+            if (!up && i + 1 < n) memset(row + (size_t)(i + 1) * ws, 0, (size_t)(n - i - 1) * ws);
+        }
+        for (int64_t i0 = 0; i0 < n; i0 += LA_TILE)
+            for (int64_t j0 = up ? i0 : 0; j0 < (up ? n : i0 + LA_TILE) && j0 < n; j0 += LA_TILE) {
+                int64_t i1 = i0 + LA_TILE < n ? i0 + LA_TILE : n, j1 = j0 + LA_TILE < n ? j0 + LA_TILE : n;
+                for (int64_t j = j0; j < j1; j++) {
+                    int64_t ia = up ? i0 : (j > i0 ? j : i0), ib = up ? (j + 1 < i1 ? j + 1 : i1) : i1;
+                    if (work == BN_DTYPE_F64) {
+                        const uint64_t *sp = (const uint64_t *)(const void *)base;
+                        uint64_t *dp = (uint64_t *)(void *)d, acc = 0;
+                        for (int64_t i = ia; i < ib; i++) {
+                            uint64_t v = sp[i * rs + j * cs];
+                            dp[i * ld + j] = v;
+                            acc |= (((v >> 52) & 0x7FFu) + 1u) >> 11;
+                        }
+                        bad |= acc != 0;
+                    } else {
+                        const uint32_t *sp = (const uint32_t *)(const void *)base;
+                        uint32_t *dp = (uint32_t *)(void *)d, acc = 0;
+                        for (int64_t i = ia; i < ib; i++) {
+                            uint32_t v = sp[i * rs + j * cs];
+                            dp[i * ld + j] = v;
+                            acc |= (((v >> 23) & 0xFFu) + 1u) >> 8;
+                        }
+                        bad |= acc != 0;
+                    }
+                }
+            }
+    } else { /* converting */
+        bni_cvt_fn cvt = bni_cvt_get(t->dtype, work);
+        for (int64_t i = 0; i < n; i++) {
+            int64_t lo = up ? i : 0, hi = up ? n : i + 1;
+            char *row = d + (size_t)(i * ld) * ws;
+            if (lo > 0) memset(row, 0, (size_t)lo * ws);
+            cvt(base + (i * rs + lo * cs) * (int64_t)es, (ptrdiff_t)(cs * (int64_t)es), row + (size_t)lo * ws,
+                (ptrdiff_t)ws, (size_t)(hi - lo));
+            if (hi < n) memset(row + (size_t)hi * ws, 0, (size_t)(n - hi) * ws);
+            bad |= bni_la_nonfinite(work, row + (size_t)lo * ws, hi - lo, 1, 0);
+        }
+    }
+    if (!bad) return BN_OK;
+    return tri_locate(fn, what, work, dst, n, ld, upper, transposed, batch);
+}
+
+/* Tiles of the square n x n matrix p (row stride ld) across the diagonal:
+ * swap (mode 0: in-place transpose) or move the upper triangle onto the
+ * lower one and zero it (mode 1). */
+#define LA_SQUARE(T, p, n, ld, mode)                                                           \
+    do {                                                                                       \
+        for (int64_t i0 = 0; i0 < (n); i0 += LA_TILE)                                          \
+            for (int64_t j0 = 0; j0 <= i0; j0 += LA_TILE) {                                    \
+                int64_t i1 = i0 + LA_TILE < (n) ? i0 + LA_TILE : (n);                          \
+                int64_t j1 = j0 + LA_TILE < (n) ? j0 + LA_TILE : (n);                          \
+                for (int64_t i = i0; i < i1; i++)                                              \
+                    for (int64_t j = j0; j < j1 && j < i; j++) {                               \
+                        T up_ = (p)[j * (ld) + i];                                             \
+                        (p)[j * (ld) + i] = (mode) ? (T)0 : (p)[i * (ld) + j];                 \
+                        (p)[i * (ld) + j] = up_;                                               \
+                    }                                                                          \
+            }                                                                                  \
+    } while (0)
+
+void bni_la_transpose_square(bn_dtype work, void *p, int64_t n, int64_t ld) {
+    if (work == BN_DTYPE_F64) LA_SQUARE(double, (double *)p, n, ld, 0);
+    else LA_SQUARE(float, (float *)p, n, ld, 0);
+}
+
+void bni_la_upper_to_lower(bn_dtype work, void *p, int64_t n, int64_t ld) {
+    if (work == BN_DTYPE_F64) LA_SQUARE(double, (double *)p, n, ld, 1);
+    else LA_SQUARE(float, (float *)p, n, ld, 1);
 }

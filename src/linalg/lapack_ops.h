@@ -26,14 +26,18 @@
 #define FN(name) LA_CAT(bni_la_, name##_, SFX)
 #define LPNAME(name) (WORK == BN_DTYPE_F64 ? "d" name : "s" name)
 
-/* Scratch buffers of one call, freed together. */
+/* Scratch buffers of one call, from the context's memory pool (which keeps
+ * freed blocks for the next call), released together. */
 typedef struct la_bufs {
     void *p[12];
     int n;
+    bn_pool *pool;
 } la_bufs;
 
+#define LA_BUFS(t) {{0}, 0, bn_ctx_pool(bn_tensor_ctx(t))}
+
 static void bufs_free(la_bufs *b) {
-    for (int i = 0; i < b->n; i++) bni_free(b->p[i]);
+    for (int i = 0; i < b->n; i++) bn_pool_release(b->pool, b->p[i]);
     b->n = 0;
 }
 
@@ -41,19 +45,22 @@ static void bufs_free(la_bufs *b) {
  * after setting the message. */
 static void *bufs_get(la_bufs *b, const char *fn, int64_t count, size_t size) {
     size_t bytes;
+    void *p = NULL;
     if (count < 1) count = 1;
     if (b->n >= (int)(sizeof b->p / sizeof b->p[0]) || !bni_mul_size((size_t)count, size, &bytes)) {
         bni_error(BN_ERR_OVERFLOW, "%s: scratch of %" PRId64 " elements is too large", fn, count);
         return NULL;
     }
-    void *p = bni_malloc(bytes);
-    if (!p) {
+    if (bn_pool_alloc(b->pool, bytes, "linalg", &p) != BN_OK) {
         bni_error(BN_ERR_OUT_OF_MEMORY, "%s: cannot allocate %zu bytes of LAPACK scratch", fn, bytes);
         return NULL;
     }
     b->p[b->n++] = p;
     return p;
 }
+
+/* Element e of t's storage as a REAL pointer (t of dtype WORK). */
+static REAL *la_at(const bn_tensor *t, int64_t e) { return (REAL *)(void *)bni_la_ptr(t) + e; }
 
 static int64_t la_max1(int64_t v) { return v > 1 ? v : 1; }
 static int64_t la_min(int64_t a, int64_t b) { return a < b ? a : b; }
@@ -113,58 +120,74 @@ static bn_status gesdd(const char *fn, la_bufs *bufs, char jobz, int64_t m, int6
     return BN_OK;
 }
 
+/* On the column-major view of the row-major A, i.e. on Aᵀ (n x m): no
+ * transposing copy in or out. Aᵀ = U' S V'ᵀ gives A = V' S U'ᵀ: U = V'
+ * and Vh = U'ᵀ. Column-major, U' (n x vrows, ld n) is Vh row-major and
+ * V'ᵀ (ucols x m, ld ucols) is U row-major, so gesdd writes them straight
+ * into the outputs (f32/f64; else into scratch converted afterwards). A's
+ * copy keeps the padded leading dimension. */
 bn_status FN(svd)(const char *fn, const bn_tensor *a, bn_svd_mode mode, bn_tensor *u, bn_tensor *s, bn_tensor *vh) {
     int nb = a->ndim - 2;
     int64_t m = a->shape[nb], n = a->shape[nb + 1], k = la_min(m, n);
     int64_t count = bni_la_count(nb, a->shape);
     char jobz = mode == BN_SVD_FULL ? 'A' : mode == BN_SVD_THIN ? 'S' : 'N';
     int64_t ucols = mode == BN_SVD_FULL ? m : k, vrows = mode == BN_SVD_FULL ? n : k;
-    int64_t lda = la_ld(m), ldu = jobz == 'N' ? 1 : la_ld(m), ldvt = jobz == 'N' ? 1 : la_ld(vrows);
-    la_bufs bufs = {{0}, 0};
+    int64_t lda = la_ld(n), ldu = jobz == 'N' ? 1 : la_max1(n), ldvt = jobz == 'N' ? 1 : la_max1(ucols);
+    int direct = s->dtype == WORK;
+    la_bufs bufs = LA_BUFS(a);
     bn_status st = BN_OK;
-    REAL *ab = bufs_get(&bufs, fn, lda * n, sizeof(REAL));
-    REAL *sb = ab ? bufs_get(&bufs, fn, k, sizeof(REAL)) : NULL;
-    REAL *ub = sb ? bufs_get(&bufs, fn, jobz == 'N' ? 1 : ldu * ucols, sizeof(REAL)) : NULL;
-    REAL *vb = ub ? bufs_get(&bufs, fn, jobz == 'N' ? 1 : ldvt * n, sizeof(REAL)) : NULL;
+    REAL *ab = bufs_get(&bufs, fn, lda * m, sizeof(REAL));
+    REAL *sb = ab && !direct ? bufs_get(&bufs, fn, k, sizeof(REAL)) : ab;
+    REAL *ub = sb && !direct && jobz != 'N' ? bufs_get(&bufs, fn, n * vrows, sizeof(REAL)) : sb;
+    REAL *vb = ub && !direct && jobz != 'N' ? bufs_get(&bufs, fn, ucols * m, sizeof(REAL)) : ub;
     REAL *work = NULL;
     lapack_int lwork = 0, *iwork = NULL;
     if (!vb) st = bn_last_status();
     for (int64_t b = 0; b < count && st == BN_OK; b++) {
         int64_t off = bni_la_batch_offset(nb, a->shape, a->strides, b);
-        st = bni_la_load(fn, "a", a, off, m, n, a->strides[nb], a->strides[nb + 1], WORK, ab, lda, b);
-        if (st == BN_OK) st = gesdd(fn, &bufs, jobz, m, n, ab, lda, sb, ub, ldu, vb, ldvt, b, &work, &lwork, &iwork);
+        REAL *sv = direct ? la_at(s, b * k) : sb, *uv = NULL, *vv = NULL;
+        if (jobz != 'N') {
+            uv = direct ? la_at(vh, b * vrows * n) : ub; /* U' */
+            vv = direct ? la_at(u, b * m * ucols) : vb;  /* V'ᵀ */
+        }
+        st = bni_la_load_t(fn, "a", a, off, m, n, a->strides[nb], a->strides[nb + 1], WORK, ab, lda, b);
+        if (st == BN_OK) st = gesdd(fn, &bufs, jobz, n, m, ab, lda, sv, uv, ldu, vv, ldvt, b, &work, &lwork, &iwork);
         if (st != BN_OK) break;
+        if (direct) continue;
         bni_la_store(s, b * k, k, 1, 1, 0, WORK, sb, la_max1(k));
         if (jobz != 'N') {
-            bni_la_store(u, b * m * ucols, m, ucols, ucols, 1, WORK, ub, ldu);
-            bni_la_store(vh, b * vrows * n, vrows, n, n, 1, WORK, vb, ldvt);
+            bni_la_store(vh, b * vrows * n, vrows * n, 1, 1, 0, WORK, ub, la_max1(vrows * n));
+            bni_la_store(u, b * m * ucols, m * ucols, 1, 1, 0, WORK, vb, la_max1(m * ucols));
         }
     }
     bufs_free(&bufs);
     return st;
 }
 
-/* rank (what = BNI_LA_RANK), pseudo-inverse (PINV) or condition number (COND). */
+/* rank (what = BNI_LA_RANK), pseudo-inverse (PINV) or condition number
+ * (COND), from the SVD of Aᵀ as in svd: pinv(A) = pinv(Aᵀ)ᵀ, and
+ * pinv(Aᵀ) = V' diag(1/s) U'ᵀ (m x n) column-major is pinv(A) row-major. */
 bn_status FN(svdfun)(const char *fn, const bn_tensor *a, int what, double tol, bn_tensor *out) {
     int nb = a->ndim - 2;
     int64_t m = a->shape[nb], n = a->shape[nb + 1], k = la_min(m, n);
     int64_t count = bni_la_count(nb, a->shape);
     char jobz = what == BNI_LA_PINV ? 'S' : 'N';
-    int64_t lda = la_ld(m), ldu = jobz == 'N' ? 1 : la_ld(m), ldvt = jobz == 'N' ? 1 : la_ld(k);
-    la_bufs bufs = {{0}, 0};
+    int64_t lda = la_ld(n), ldu = jobz == 'N' ? 1 : la_ld(n), ldvt = jobz == 'N' ? 1 : la_ld(k);
+    int direct = what == BNI_LA_PINV && out->dtype == WORK;
+    la_bufs bufs = LA_BUFS(a);
     bn_status st = BN_OK;
-    REAL *ab = bufs_get(&bufs, fn, lda * n, sizeof(REAL));
+    REAL *ab = bufs_get(&bufs, fn, lda * m, sizeof(REAL));
     REAL *sb = ab ? bufs_get(&bufs, fn, k, sizeof(REAL)) : NULL;
     REAL *ub = sb ? bufs_get(&bufs, fn, jobz == 'N' ? 1 : ldu * k, sizeof(REAL)) : NULL;
-    REAL *vb = ub ? bufs_get(&bufs, fn, jobz == 'N' ? 1 : ldvt * n, sizeof(REAL)) : NULL;
-    REAL *pb = vb && what == BNI_LA_PINV ? bufs_get(&bufs, fn, la_max1(n) * m, sizeof(REAL)) : vb;
+    REAL *vb = ub ? bufs_get(&bufs, fn, jobz == 'N' ? 1 : ldvt * m, sizeof(REAL)) : NULL;
+    REAL *pb = vb && what == BNI_LA_PINV && !direct ? bufs_get(&bufs, fn, la_max1(m) * n, sizeof(REAL)) : vb;
     REAL *work = NULL;
     lapack_int lwork = 0, *iwork = NULL;
     if (!pb) st = bn_last_status();
     for (int64_t b = 0; b < count && st == BN_OK; b++) {
         int64_t off = bni_la_batch_offset(nb, a->shape, a->strides, b);
-        st = bni_la_load(fn, "a", a, off, m, n, a->strides[nb], a->strides[nb + 1], WORK, ab, lda, b);
-        if (st == BN_OK) st = gesdd(fn, &bufs, jobz, m, n, ab, lda, sb, ub, ldu, vb, ldvt, b, &work, &lwork, &iwork);
+        st = bni_la_load_t(fn, "a", a, off, m, n, a->strides[nb], a->strides[nb + 1], WORK, ab, lda, b);
+        if (st == BN_OK) st = gesdd(fn, &bufs, jobz, n, m, ab, lda, sb, ub, ldu, vb, ldvt, b, &work, &lwork, &iwork);
         if (st != BN_OK) break;
         double smax = k > 0 ? (double)sb[0] : 0.0;
         if (what == BNI_LA_RANK) {
@@ -176,17 +199,18 @@ bn_status FN(svdfun)(const char *fn, const bn_tensor *a, int what, double tol, b
             double smin = (double)sb[k - 1];
             put1(out, b, smin == 0.0 ? (REAL)INFINITY : (REAL)(smax / smin));
         } else {
-            /* pinv = V diag(1/s) Uᵀ: scale the rows of Vᵀ, then (Vᵀ)ᵀ Uᵀ. */
+            /* scale the rows of V'ᵀ (k x m), then (V'ᵀ)ᵀ U'ᵀ */
             double cut = (tol >= 0 ? tol : (double)la_max(m, n) * EPS) * smax;
+            REAL *pv = direct ? la_at(out, b * n * m) : pb;
             for (int64_t i = 0; i < k; i++) {
                 REAL f = (double)sb[i] > cut ? (REAL)(1.0 / (double)sb[i]) : (REAL)0;
-                for (int64_t j = 0; j < n; j++) vb[i + j * ldvt] *= f;
+                for (int64_t j = 0; j < m; j++) vb[i + j * ldvt] *= f;
             }
-            if (k == 0) memset(pb, 0, (size_t)(la_max1(n) * m) * sizeof(REAL));
-            else if (n > 0 && m > 0)
-                GEMM(CblasColMajor, CblasTrans, CblasTrans, (int)n, (int)m, (int)k, (REAL)1, vb, (int)ldvt, ub,
-                     (int)ldu, (REAL)0, pb, (int)la_max1(n));
-            bni_la_store(out, b * n * m, n, m, m, 1, WORK, pb, la_max1(n));
+            if (k == 0) memset(pv, 0, (size_t)(m * n) * sizeof(REAL));
+            else
+                GEMM(CblasColMajor, CblasTrans, CblasTrans, (int)m, (int)n, (int)k, (REAL)1, vb, (int)ldvt, ub,
+                     (int)ldu, (REAL)0, pv, (int)la_max1(m));
+            if (!direct) bni_la_store(out, b * n * m, n * m, 1, 1, 0, WORK, pb, la_max1(n * m));
         }
     }
     bufs_free(&bufs);
@@ -195,20 +219,23 @@ bn_status FN(svdfun)(const char *fn, const bn_tensor *a, int what, double tol, b
 
 /* ---- QR ----------------------------------------------------------------- */
 
+/* QR needs A itself (LQ of Aᵀ, which would avoid the transposes, runs
+ * 1.4-1.6x slower in OpenBLAS): a tiled transposing copy in, R and Q
+ * stored back with tiled transposes. */
 bn_status FN(qr)(const char *fn, const bn_tensor *a, bn_qr_mode mode, bn_tensor *q, bn_tensor *r) {
     int nb = a->ndim - 2;
     int64_t m = a->shape[nb], n = a->shape[nb + 1], k = la_min(m, n);
     int64_t count = bni_la_count(nb, a->shape);
     int64_t qcols = mode == BN_QR_COMPLETE ? m : k, rrows = mode == BN_QR_COMPLETE ? m : k;
     int64_t lda = la_ld(m), cols = la_max(n, qcols);
-    la_bufs bufs = {{0}, 0};
+    size_t res = bni_dtype_size(r->dtype);
+    la_bufs bufs = LA_BUFS(a);
     bn_status st = BN_OK;
     REAL *ab = bufs_get(&bufs, fn, lda * cols, sizeof(REAL));
     REAL *tau = ab ? bufs_get(&bufs, fn, k, sizeof(REAL)) : NULL;
-    REAL *rb = tau ? bufs_get(&bufs, fn, la_max1(rrows) * n, sizeof(REAL)) : NULL;
     REAL *work = NULL;
     lapack_int lwork = 0, info;
-    if (!rb) st = bn_last_status();
+    if (!tau) st = bn_last_status();
     if (st == BN_OK) {
         REAL q1 = 0, q2 = 0;
         info = LAPACK(geqrf)(LAPACK_COL_MAJOR, (lapack_int)m, (lapack_int)n, ab, (lapack_int)lda, tau, &q1, -1);
@@ -228,9 +255,11 @@ bn_status FN(qr)(const char *fn, const bn_tensor *a, bn_qr_mode mode, bn_tensor 
             st = bad_arg(fn, LPNAME("geqrf"), info);
             break;
         }
-        int64_t ldr = la_max1(rrows);
-        for (int64_t j = 0; j < n; j++)
-            for (int64_t i = 0; i < rrows; i++) rb[i + j * ldr] = i <= j ? ab[i + j * lda] : (REAL)0;
+        /* R: the first rrows rows, then zeros below the diagonal (where
+         * geqrf keeps the reflectors, which orgqr still needs) */
+        bni_la_store(r, b * rrows * n, rrows, n, n, 1, WORK, ab, lda);
+        char *rp = bni_la_ptr(r) + (size_t)(b * rrows * n) * res;
+        for (int64_t i = 1; i < rrows && n > 0; i++) memset(rp + (size_t)(i * n) * res, 0, (size_t)la_min(i, n) * res);
         info = LAPACK(orgqr)(LAPACK_COL_MAJOR, (lapack_int)m, (lapack_int)qcols, (lapack_int)k, ab, (lapack_int)lda,
                              tau, work, lwork);
         if (info < 0) {
@@ -238,7 +267,6 @@ bn_status FN(qr)(const char *fn, const bn_tensor *a, bn_qr_mode mode, bn_tensor 
             break;
         }
         bni_la_store(q, b * m * qcols, m, qcols, qcols, 1, WORK, ab, lda);
-        bni_la_store(r, b * rrows * n, rrows, n, n, 1, WORK, rb, ldr);
     }
     bufs_free(&bufs);
     return st;
@@ -248,23 +276,31 @@ bn_status FN(qr)(const char *fn, const bn_tensor *a, bn_qr_mode mode, bn_tensor 
 
 bn_status FN(cholesky)(const char *fn, const bn_tensor *a, bn_uplo uplo, bn_tensor *out) {
     int nb = a->ndim - 2;
-    int64_t n = a->shape[nb], lda = la_ld(n);
+    int64_t n = a->shape[nb];
     int64_t count = bni_la_count(nb, a->shape);
-    la_bufs bufs = {{0}, 0};
+    la_bufs bufs = LA_BUFS(a);
     bn_status st = BN_OK;
-    REAL *ab = bufs_get(&bufs, fn, lda * n, sizeof(REAL));
-    if (!ab) st = bn_last_status();
-    /* Always OpenBLAS's faster lower-triangle potrf: for the upper factor,
-     * work on B = Aᵀ (copied without a transpose from a row-major A), whose
-     * lower triangle is A's upper one; B = L Lᵀ gives A = Uᵀ U with U = Lᵀ,
-     * stored back transposed. */
-    int tr = uplo == BN_UPPER;
+    /* f32/f64: factor in place in the (fresh, contiguous) output, which is
+     * handed to the caller only on success; else in a scratch matrix. */
+    int direct = out->dtype == WORK;
+    int64_t ld = direct ? la_max1(n) : la_ld(n);
+    REAL *ab = direct ? NULL : bufs_get(&bufs, fn, ld * n, sizeof(REAL));
+    if (!direct && !ab) st = bn_last_status();
+    /* Always OpenBLAS's faster lower-triangle potrf, on the column-major
+     * view C of the row-major matrix M. Upper: M = A's upper triangle
+     * (zeros below), so C's lower triangle is A's upper one mirrored, the
+     * same symmetric matrix; potrf leaves L in it, i.e. U = Lᵀ in M's upper
+     * triangle, and M's lower triangle stays zero. Lower: M = A's lower
+     * triangle mirrored into M's upper one, so C's lower triangle is A's
+     * lower one; potrf leaves L there (M's upper triangle) and one tiled
+     * pass moves it into M's lower triangle and zeroes the upper one. */
+    int up = uplo == BN_UPPER;
     for (int64_t b = 0; b < count && st == BN_OK; b++) {
         int64_t off = bni_la_batch_offset(nb, a->shape, a->strides, b);
-        st = (tr ? bni_la_load_t : bni_la_load)(fn, "a", a, off, n, n, a->strides[nb], a->strides[nb + 1], WORK, ab,
-                                                lda, b);
+        REAL *m = direct ? la_at(out, b * n * n) : ab;
+        st = bni_la_load_tri(fn, "a", a, off, n, a->strides[nb], a->strides[nb + 1], up, !up, WORK, m, ld, b);
         if (st != BN_OK) break;
-        lapack_int info = LAPACK(potrf)(LAPACK_COL_MAJOR, 'L', (lapack_int)n, ab, (lapack_int)lda);
+        lapack_int info = LAPACK(potrf)(LAPACK_COL_MAJOR, 'L', (lapack_int)n, m, (lapack_int)ld);
         if (info < 0) {
             st = bad_arg(fn, LPNAME("potrf"), info);
             break;
@@ -276,32 +312,37 @@ bn_status FN(cholesky)(const char *fn, const bn_tensor *a, bn_uplo uplo, bn_tens
                            fn, b, (int)info, LPNAME("potrf"), (int)info);
             break;
         }
-        for (int64_t j = 0; j < n; j++) memset(ab + j * lda, 0, sizeof(REAL) * (size_t)j); /* L's upper part */
-        if (tr) bni_la_store(out, b * n * n, n, n, 1, n, WORK, ab, lda); /* Lᵀ */
-        else bni_la_store(out, b * n * n, n, n, n, 1, WORK, ab, lda);
+        if (!up) bni_la_upper_to_lower(WORK, m, n, ld);
+        if (!direct) bni_la_store(out, b * n * n, n, n, 1, n, WORK, m, ld); /* M is row-major */
     }
     bufs_free(&bufs);
     return st;
 }
 
+/* Symmetric: the named triangle of A is copied row-major into M (zeros in
+ * the other one); the column-major view of M holds it as the other
+ * triangle. Eigenvectors come back in the columns of that view, i.e. in
+ * M's rows: one in-place transpose puts them in V's columns. */
 bn_status FN(eigh)(const char *fn, const bn_tensor *a, bn_uplo uplo, bn_tensor *w, bn_tensor *v) {
     int nb = a->ndim - 2;
-    int64_t n = a->shape[nb], lda = la_ld(n);
+    int64_t n = a->shape[nb];
     int64_t count = bni_la_count(nb, a->shape);
-    /* Symmetric: work on Aᵀ (copied without a transpose from a row-major A)
-     * with the other triangle, which holds the same values. */
     char jobz = v ? 'V' : 'N', ul = uplo == BN_UPPER ? 'L' : 'U';
-    la_bufs bufs = {{0}, 0};
+    int direct = w->dtype == WORK; /* write W, and V in place, in the outputs */
+    int vdirect = direct && v;
+    int64_t ld = vdirect ? la_max1(n) : la_ld(n);
+    la_bufs bufs = LA_BUFS(a);
     bn_status st = BN_OK;
-    REAL *ab = bufs_get(&bufs, fn, lda * n, sizeof(REAL));
-    REAL *wb = ab ? bufs_get(&bufs, fn, n, sizeof(REAL)) : NULL;
+    REAL *ab = vdirect ? NULL : bufs_get(&bufs, fn, ld * n, sizeof(REAL));
+    REAL *wb = direct ? NULL : bufs_get(&bufs, fn, n, sizeof(REAL));
     REAL *work = NULL;
     lapack_int *iwork = NULL, lwork = 0, liwork = 0, info;
-    if (!wb) st = bn_last_status();
+    if ((!vdirect && !ab) || (!direct && !wb)) st = bn_last_status();
     if (st == BN_OK) {
-        REAL q = 0;
+        REAL q = 0, qa = 0, qw = 0;
         lapack_int iq = 0;
-        info = LAPACK(syevd)(LAPACK_COL_MAJOR, jobz, ul, (lapack_int)n, ab, (lapack_int)lda, wb, &q, -1, &iq, -1);
+        info = LAPACK(syevd)(LAPACK_COL_MAJOR, jobz, ul, (lapack_int)n, ab ? ab : &qa, (lapack_int)ld, wb ? wb : &qw,
+                             &q, -1, &iq, -1);
         if (info < 0) st = bad_arg(fn, LPNAME("syevd"), info);
         lwork = lwork_of(q);
         liwork = iq > 1 ? iq : 1;
@@ -310,9 +351,11 @@ bn_status FN(eigh)(const char *fn, const bn_tensor *a, bn_uplo uplo, bn_tensor *
     }
     for (int64_t b = 0; b < count && st == BN_OK; b++) {
         int64_t off = bni_la_batch_offset(nb, a->shape, a->strides, b);
-        st = bni_la_load_t(fn, "a", a, off, n, n, a->strides[nb], a->strides[nb + 1], WORK, ab, lda, b);
+        REAL *m = vdirect ? la_at(v, b * n * n) : ab, *wv = direct ? la_at(w, b * n) : wb;
+        st = bni_la_load_tri(fn, "a", a, off, n, a->strides[nb], a->strides[nb + 1], uplo == BN_UPPER, 0, WORK, m,
+                             ld, b);
         if (st != BN_OK) break;
-        info = LAPACK(syevd)(LAPACK_COL_MAJOR, jobz, ul, (lapack_int)n, ab, (lapack_int)lda, wb, work, lwork, iwork,
+        info = LAPACK(syevd)(LAPACK_COL_MAJOR, jobz, ul, (lapack_int)n, m, (lapack_int)ld, wv, work, lwork, iwork,
                              liwork);
         if (info < 0) {
             st = bad_arg(fn, LPNAME("syevd"), info);
@@ -324,8 +367,9 @@ bn_status FN(eigh)(const char *fn, const bn_tensor *a, bn_uplo uplo, bn_tensor *
                            b, LPNAME("syevd"), (int)info);
             break;
         }
-        bni_la_store(w, b * n, n, 1, 1, 0, WORK, wb, lda);
-        if (v) bni_la_store(v, b * n * n, n, n, n, 1, WORK, ab, lda);
+        if (!direct) bni_la_store(w, b * n, n, 1, 1, 0, WORK, wb, la_max1(n));
+        if (vdirect) bni_la_transpose_square(WORK, m, n, ld);
+        else if (v) bni_la_store(v, b * n * n, n, n, n, 1, WORK, m, ld); /* column-major view: V */
     }
     bufs_free(&bufs);
     return st;
@@ -337,7 +381,7 @@ bn_status FN(eig)(const char *fn, const bn_tensor *a, bn_tensor *w, bn_tensor *v
     int64_t count = bni_la_count(nb, a->shape);
     char jobvr = v ? 'V' : 'N';
     int64_t ldvr = v ? lda : 1;
-    la_bufs bufs = {{0}, 0};
+    la_bufs bufs = LA_BUFS(a);
     bn_status st = BN_OK;
     REAL *ab = bufs_get(&bufs, fn, lda * n, sizeof(REAL));
     REAL *wr = ab ? bufs_get(&bufs, fn, n, sizeof(REAL)) : NULL;
@@ -404,28 +448,48 @@ bn_status FN(eig)(const char *fn, const bn_tensor *a, bn_tensor *w, bn_tensor *v
 
 /* ---- solve, lstsq, inv, det --------------------------------------------- */
 
-/* Solve for every batch index of (nb, bshape): a [..., n, n] (broadcast),
- * b [n] (vec) or [..., n, k]; x is contiguous with the result shape. */
-/* gesv on one batch matrix with the checks solve and inv share: an exactly
- * zero pivot (LAPACK's info) and a result that overflows are both singular.
- * `which` names the matrix in messages (" of a" or ""), `result` what
- * overflowed. */
-static bn_status gesv_checked(const char *fn, const char *which, const char *result, int64_t batch, int64_t n,
-                              int64_t k, REAL *ab, int64_t lda, lapack_int *ipiv, REAL *bb) {
-    lapack_int info = LAPACK(gesv)(LAPACK_COL_MAJOR, (lapack_int)n, (lapack_int)k, ab, (lapack_int)lda, ipiv, bb,
-                                   (lapack_int)lda);
-    if (info < 0) return bad_arg(fn, LPNAME("gesv"), info);
+/* LU with partial pivoting (getrf) of the n x n column-major matrix m
+ * (ld), which holds Aᵀ (*at = 1: a row-major A's rows copied as they are)
+ * or A. An exact zero pivot is BN_ERR_SINGULAR naming the pivot of A's own
+ * LU factorization, as LAPACK reports it: when Aᵀ's LU has one, A itself
+ * is loaded into m (a transposing copy) and factored; if its LU has none,
+ * that factorization is used and *at becomes 0. `which` names the matrix
+ * in messages (" of a" or ""). */
+static bn_status lu_checked(const char *fn, const char *which, const bn_tensor *a, int64_t off, int64_t sm, int64_t sn,
+                            int64_t batch, int64_t n, REAL *m, int64_t ld, lapack_int *ipiv, int *at) {
+    lapack_int info = LAPACK(getrf)(LAPACK_COL_MAJOR, (lapack_int)n, (lapack_int)n, m, (lapack_int)ld, ipiv);
+    if (info > 0 && *at) {
+        bn_status st = bni_la_load(fn, "a", a, off, n, n, sm, sn, WORK, m, ld, batch);
+        if (st != BN_OK) return st;
+        *at = 0;
+        info = LAPACK(getrf)(LAPACK_COL_MAJOR, (lapack_int)n, (lapack_int)n, m, (lapack_int)ld, ipiv);
+    }
+    if (info < 0) return bad_arg(fn, LPNAME("getrf"), info);
     if (info > 0)
         return bni_error(BN_ERR_SINGULAR,
                          "%s: batch matrix %" PRId64 "%s is singular: pivot U(%d,%d) of its LU factorization is "
                          "exactly zero (LAPACK %s info %d)",
                          fn, batch, which, (int)info, (int)info, LPNAME("getrf"), (int)info);
-    if (bni_la_nonfinite(WORK, bb, n, k, lda))
+    return BN_OK;
+}
+
+/* A result that overflowed (numerically singular). */
+static bn_status overflow_checked(const char *fn, const char *which, const char *result, int64_t batch,
+                                  const REAL *p, int64_t n, int64_t k, int64_t ld) {
+    if (bni_la_nonfinite(WORK, p, n, k, ld))
         return bni_error(BN_ERR_SINGULAR, "%s: batch matrix %" PRId64 "%s is numerically singular: %s", fn, batch,
                          which, result);
     return BN_OK;
 }
 
+/* Whether A (row stride sm, column stride sn) is better copied as Aᵀ: a
+ * row-major A's rows are then copied as they are. */
+static int la_use_at(int64_t sm, int64_t sn) { return !(sm == 1 && sn != 1); }
+
+/* Solve for every batch index of (nb, bshape): a [..., n, n] (broadcast),
+ * b [n] (vec) or [..., n, k]; x is contiguous with the result shape. A is
+ * factored as Aᵀ (lu_checked) and solved with getrs('T'). For f32/f64 and
+ * one right-hand side, b is copied straight into x and solved there. */
 bn_status FN(solve)(const char *fn, const bn_tensor *a, const bn_tensor *b, int vec, int nb, const int64_t *bshape,
                     bn_tensor *x) {
     int anb = a->ndim - 2, bnb = vec ? 0 : b->ndim - 2;
@@ -435,20 +499,29 @@ bn_status FN(solve)(const char *fn, const bn_tensor *a, const bn_tensor *b, int 
     bni_la_batch_strides(a, anb, nb, bshape, astr);
     bni_la_batch_strides(b, bnb, nb, bshape, bstr);
     int64_t bsm = vec ? b->strides[0] : b->strides[bnb], bsn = vec ? 0 : b->strides[bnb + 1];
-    la_bufs bufs = {{0}, 0};
+    int64_t sm = a->strides[anb], sn = a->strides[anb + 1];
+    int direct = x->dtype == WORK && k == 1;
+    int64_t ldb = direct ? la_max1(n) : lda;
+    la_bufs bufs = LA_BUFS(a);
     bn_status st = BN_OK;
     REAL *ab = bufs_get(&bufs, fn, lda * n, sizeof(REAL));
-    REAL *bb = ab ? bufs_get(&bufs, fn, lda * k, sizeof(REAL)) : NULL;
+    REAL *bb = ab && !direct ? bufs_get(&bufs, fn, lda * k, sizeof(REAL)) : ab;
     lapack_int *ipiv = bb ? bufs_get(&bufs, fn, n, sizeof(lapack_int)) : NULL;
     if (!ipiv) st = bn_last_status();
     for (int64_t i = 0; i < count && st == BN_OK; i++) {
         int64_t aoff = bni_la_batch_offset(nb, bshape, astr, i), boff = bni_la_batch_offset(nb, bshape, bstr, i);
-        st = bni_la_load(fn, "a", a, aoff, n, n, a->strides[anb], a->strides[anb + 1], WORK, ab, lda, i);
-        if (st == BN_OK) st = bni_la_load(fn, "b", b, boff, n, k, bsm, bsn, WORK, bb, lda, i);
+        int at = la_use_at(sm, sn);
+        REAL *bv = direct ? la_at(x, i * n) : bb;
+        st = (at ? bni_la_load_t : bni_la_load)(fn, "a", a, aoff, n, n, sm, sn, WORK, ab, lda, i);
+        if (st == BN_OK) st = bni_la_load(fn, "b", b, boff, n, k, bsm, bsn, WORK, bv, ldb, i);
+        if (st == BN_OK) st = lu_checked(fn, " of a", a, aoff, sm, sn, i, n, ab, lda, ipiv, &at);
         if (st != BN_OK) break;
-        st = gesv_checked(fn, " of a", "the solution overflows", i, n, k, ab, lda, ipiv, bb);
+        lapack_int info = LAPACK(getrs)(LAPACK_COL_MAJOR, at ? 'T' : 'N', (lapack_int)n, (lapack_int)k, ab,
+                                        (lapack_int)lda, ipiv, bv, (lapack_int)ldb);
+        if (info < 0) st = bad_arg(fn, LPNAME("getrs"), info);
+        if (st == BN_OK) st = overflow_checked(fn, " of a", "the solution overflows", i, bv, n, k, ldb);
         if (st != BN_OK) break;
-        bni_la_store(x, i * n * k, n, k, vec ? 1 : k, vec ? 0 : 1, WORK, bb, lda);
+        if (!direct) bni_la_store(x, i * n * k, n, k, vec ? 1 : k, vec ? 0 : 1, WORK, bb, lda);
     }
     bufs_free(&bufs);
     return st;
@@ -465,7 +538,7 @@ bn_status FN(lstsq)(const char *fn, const bn_tensor *a, const bn_tensor *b, int 
     bni_la_batch_strides(b, bnb, nb, bshape, bstr);
     int64_t bsm = vec ? b->strides[0] : b->strides[bnb], bsn = vec ? 0 : b->strides[bnb + 1];
     REAL rc = (REAL)(rcond >= 0 ? rcond : (double)la_max(m, n) * EPS);
-    la_bufs bufs = {{0}, 0};
+    la_bufs bufs = LA_BUFS(a);
     bn_status st = BN_OK;
     REAL *ab = bufs_get(&bufs, fn, lda * n, sizeof(REAL));
     REAL *bb = ab ? bufs_get(&bufs, fn, ldb * k, sizeof(REAL)) : NULL;
@@ -510,25 +583,44 @@ bn_status FN(lstsq)(const char *fn, const bn_tensor *a, const bn_tensor *b, int 
     return st;
 }
 
+/* inv(Aᵀ) = inv(A)ᵀ: a row-major A's rows copied as they are into the
+ * output (f32/f64) are Aᵀ column-major, and getrf + getri in place leave
+ * inv(A) row-major there. No identity right-hand side, no second matrix. */
 bn_status FN(inv)(const char *fn, const bn_tensor *a, bn_tensor *out) {
     int nb = a->ndim - 2;
-    int64_t n = a->shape[nb], lda = la_ld(n);
+    int64_t n = a->shape[nb];
     int64_t count = bni_la_count(nb, a->shape);
-    la_bufs bufs = {{0}, 0};
+    int64_t sm = a->strides[nb], sn = a->strides[nb + 1];
+    int direct = out->dtype == WORK;
+    int64_t ld = direct ? la_max1(n) : la_ld(n);
+    la_bufs bufs = LA_BUFS(a);
     bn_status st = BN_OK;
-    REAL *ab = bufs_get(&bufs, fn, lda * n, sizeof(REAL));
-    REAL *bb = ab ? bufs_get(&bufs, fn, lda * n, sizeof(REAL)) : NULL;
-    lapack_int *ipiv = bb ? bufs_get(&bufs, fn, n, sizeof(lapack_int)) : NULL;
+    REAL *ab = direct ? NULL : bufs_get(&bufs, fn, ld * n, sizeof(REAL));
+    lapack_int *ipiv = direct || ab ? bufs_get(&bufs, fn, n, sizeof(lapack_int)) : NULL;
+    REAL *work = NULL;
+    lapack_int lwork = 0;
     if (!ipiv) st = bn_last_status();
+    if (st == BN_OK) {
+        REAL q = 0, qa = 0;
+        lapack_int info = LAPACK(getri)(LAPACK_COL_MAJOR, (lapack_int)n, ab ? ab : &qa, (lapack_int)ld, ipiv, &q, -1);
+        if (info < 0) st = bad_arg(fn, LPNAME("getri"), info);
+        lwork = lwork_of(q);
+        if (st == BN_OK && !(work = bufs_get(&bufs, fn, lwork, sizeof(REAL)))) st = bn_last_status();
+    }
     for (int64_t b = 0; b < count && st == BN_OK; b++) {
         int64_t off = bni_la_batch_offset(nb, a->shape, a->strides, b);
-        st = bni_la_load(fn, "a", a, off, n, n, a->strides[nb], a->strides[nb + 1], WORK, ab, lda, b);
+        int at = la_use_at(sm, sn);
+        REAL *m = direct ? la_at(out, b * n * n) : ab;
+        st = (at ? bni_la_load_t : bni_la_load)(fn, "a", a, off, n, n, sm, sn, WORK, m, ld, b);
+        if (st == BN_OK) st = lu_checked(fn, "", a, off, sm, sn, b, n, m, ld, ipiv, &at);
         if (st != BN_OK) break;
-        for (int64_t j = 0; j < n; j++)
-            for (int64_t i = 0; i < n; i++) bb[i + j * lda] = i == j ? (REAL)1 : (REAL)0;
-        st = gesv_checked(fn, "", "its inverse overflows", b, n, n, ab, lda, ipiv, bb);
+        lapack_int info = LAPACK(getri)(LAPACK_COL_MAJOR, (lapack_int)n, m, (lapack_int)ld, ipiv, work, lwork);
+        if (info < 0) st = bad_arg(fn, LPNAME("getri"), info);
+        if (st == BN_OK) st = overflow_checked(fn, "", "its inverse overflows", b, m, n, n, ld);
         if (st != BN_OK) break;
-        bni_la_store(out, b * n * n, n, n, n, 1, WORK, bb, lda);
+        /* m holds inv(A) column-major when A was copied as it is */
+        if (direct && !at) bni_la_transpose_square(WORK, m, n, ld);
+        else if (!direct) bni_la_store(out, b * n * n, n, n, at ? 1 : n, at ? n : 1, WORK, m, ld);
     }
     bufs_free(&bufs);
     return st;
@@ -539,14 +631,16 @@ bn_status FN(slogdet)(const char *fn, const bn_tensor *a, bn_tensor *det, bn_ten
     int nb = a->ndim - 2;
     int64_t n = a->shape[nb], lda = la_ld(n);
     int64_t count = bni_la_count(nb, a->shape);
-    la_bufs bufs = {{0}, 0};
+    la_bufs bufs = LA_BUFS(a);
     bn_status st = BN_OK;
     REAL *ab = bufs_get(&bufs, fn, lda * n, sizeof(REAL));
     lapack_int *ipiv = ab ? bufs_get(&bufs, fn, n, sizeof(lapack_int)) : NULL;
     if (!ipiv) st = bn_last_status();
+    int at = la_use_at(a->strides[nb], a->strides[nb + 1]);
     for (int64_t b = 0; b < count && st == BN_OK; b++) { /* det(Aᵀ) = det(A): no transpose */
         int64_t off = bni_la_batch_offset(nb, a->shape, a->strides, b);
-        st = bni_la_load_t(fn, "a", a, off, n, n, a->strides[nb], a->strides[nb + 1], WORK, ab, lda, b);
+        st = (at ? bni_la_load_t : bni_la_load)(fn, "a", a, off, n, n, a->strides[nb], a->strides[nb + 1], WORK, ab,
+                                                lda, b);
         if (st != BN_OK) break;
         lapack_int info = LAPACK(getrf)(LAPACK_COL_MAJOR, (lapack_int)n, (lapack_int)n, ab, (lapack_int)lda, ipiv);
         if (info < 0) {

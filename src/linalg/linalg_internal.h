@@ -64,6 +64,24 @@ bn_status bni_la_load(const char *fn, const char *what, const bn_tensor *t, int6
 bn_status bni_la_load_t(const char *fn, const char *what, const bn_tensor *t, int64_t off, int64_t m, int64_t n,
                         int64_t sm, int64_t sn, bn_dtype work, void *dst, int64_t ld, int64_t batch);
 
+/* One triangle of the n x n matrix A at element offset off of t (row
+ * stride sm, column stride sn), converted to `work`, into the row-major
+ * n x n matrix dst (row stride ld): dst[i * ld + j] = A(i, j) inside the
+ * triangle (upper: j >= i, else j <= i) and 0 outside; transposed:
+ * dst[i * ld + j] = A(j, i), i.e. the triangle lands mirrored. Only the
+ * triangle is read; NaN and infinities in it are refused as bni_la_load
+ * does (messages name A's row and column). A row-major A is copied row by
+ * row with the check in the same pass; other layouts in tiles. */
+bn_status bni_la_load_tri(const char *fn, const char *what, const bn_tensor *t, int64_t off, int64_t n, int64_t sm,
+                          int64_t sn, int upper, int transposed, bn_dtype work, void *dst, int64_t ld,
+                          int64_t batch);
+
+/* In place on the square n x n matrix p (dtype work, row stride ld):
+ * transpose it; or move its strict upper triangle, transposed, onto the
+ * strict lower one and zero the upper one. */
+void bni_la_transpose_square(bn_dtype work, void *p, int64_t n, int64_t ld);
+void bni_la_upper_to_lower(bn_dtype work, void *p, int64_t n, int64_t ld);
+
 /* Store the m x n column-major matrix src (ld, dtype work) into t at element
  * offset off with row stride sm and column stride sn, converting. */
 void bni_la_store(bn_tensor *t, int64_t off, int64_t m, int64_t n, int64_t sm, int64_t sn, bn_dtype work,
