@@ -18,6 +18,9 @@
 #include "cpu/bitlinear_kernels.h"
 #include "harness.h"
 #include "quant/bitlinear_internal.h"
+#ifdef BNB_HAVE_CUDA
+#include "bitlinear_cuda.h"
+#endif
 
 #ifdef BNB_HAVE_OPENBLAS
 #include <cblas.h>
@@ -201,15 +204,21 @@ int bn_bench_bitlinear_main(int argc, char **argv) {
     shape shapes[MAX_LIST];
     const char *isas[MAX_LIST];
     char isa_buf[256] = "";
+    const char *device = "cpu";
+    int shapes_given = 0, ms_given = 0;
     for (int i = first; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(a, "--no-blas") == 0) {
+        if (strcmp(a, "--device") == 0 && v) {
+            device = v;
+            i++;
+        } else if (strcmp(a, "--no-blas") == 0) {
             no_blas = 1;
         } else if (strcmp(a, "--threads") == 0 && v) {
             nthreads = parse_ints(v, threads, MAX_LIST);
             i++;
         } else if (strcmp(a, "--m") == 0 && v) {
             nms = parse_ints(v, ms, MAX_LIST);
+            ms_given = 1;
             i++;
         } else if (strcmp(a, "--isa") == 0 && v) {
             snprintf(isa_buf, sizeof isa_buf, "%s", v);
@@ -225,6 +234,7 @@ int bn_bench_bitlinear_main(int argc, char **argv) {
                     return 2;
                 }
                 shapes[nshapes++] = (shape){n, k, 0};
+                shapes_given = 1;
                 p += used;
                 if (*p == ',') p++;
             }
@@ -232,7 +242,7 @@ int bn_bench_bitlinear_main(int argc, char **argv) {
         } else {
             fprintf(stderr,
                     "bench bitlinear: unknown argument %s\n"
-                    "  --threads LIST  --m LIST  --isa LIST  --shapes NxK,...  --no-blas\n",
+                    "  --device cpu|cuda  --threads LIST  --m LIST  --isa LIST  --shapes NxK,...  --no-blas\n",
                     a);
             return 2;
         }
@@ -240,6 +250,23 @@ int bn_bench_bitlinear_main(int argc, char **argv) {
             fprintf(stderr, "bench bitlinear: bad list after %s\n", a);
             return 2;
         }
+    }
+    if (strcmp(device, "cuda") == 0) {
+#ifdef BNB_HAVE_CUDA
+        int64_t cs[MAX_LIST][2];
+        for (int i = 0; i < nshapes; i++) {
+            cs[i][0] = shapes[i].n;
+            cs[i][1] = shapes[i].k;
+        }
+        return bnb_bitlinear_cuda(&opt, (const int64_t(*)[2])cs, shapes_given ? nshapes : 0, ms, ms_given ? nms : 0);
+#else
+        fprintf(stderr, "bench bitlinear: --device cuda: this build has no CUDA backend (BITNET_CUDA=OFF or no nvcc)\n");
+        return 2;
+#endif
+    }
+    if (strcmp(device, "cpu") != 0) {
+        fprintf(stderr, "bench bitlinear: --device %s: want cpu or cuda\n", device);
+        return 2;
     }
     if (nshapes == 0) {
         nshapes = (int)(sizeof k_default_shapes / sizeof k_default_shapes[0]);

@@ -8,20 +8,24 @@ elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64|ARM64)$")
   set(BITNET_ARCH_ARM64 ON)
 endif()
 
+# Host-compiler flags apply to C only: nvcc takes its own (CUDA sources
+# live in src/cuda/*.cu).
 if(BITNET_NATIVE)
-  add_compile_options(-march=native)
+  add_compile_options($<$<COMPILE_LANGUAGE:C>:-march=native>)
 endif()
 
 if(BITNET_SANITIZE)
-  add_compile_options(-fsanitize=${BITNET_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  add_compile_options($<$<COMPILE_LANGUAGE:C>:-fsanitize=${BITNET_SANITIZE}>
+    $<$<COMPILE_LANGUAGE:C>:-fno-omit-frame-pointer> $<$<COMPILE_LANGUAGE:C>:-fno-sanitize-recover=all>)
   add_link_options(-fsanitize=${BITNET_SANITIZE})
 endif()
 
 function(bitnet_target_warnings target)
-  target_compile_options(${target} PRIVATE -Wall -Wextra -Wshadow -Wstrict-prototypes
-    -Wmissing-prototypes -Wno-unused-parameter)
+  target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:C>:-Wall -Wextra -Wshadow -Wstrict-prototypes
+    -Wmissing-prototypes -Wno-unused-parameter>)
   if(BITNET_WERROR)
-    target_compile_options(${target} PRIVATE -Werror)
+    target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:C>:-Werror>
+      $<$<COMPILE_LANGUAGE:CUDA>:-Werror=all-warnings>)
   endif()
 endfunction()
 
@@ -53,7 +57,11 @@ function(bitnet_apply_isa_flags list_var)
   set(${list_var} ${kept} PARENT_SCOPE)
 endfunction()
 
-# CUDA: detected now, the backend arrives with its own issue.
+# CUDA: the backend (src/cuda/) is built when nvcc is found (AUTO) or
+# asked for (ON). Code for sm_90 (H100) plus compute_70 PTX, which the
+# driver compiles for any other GPU of compute capability 7.5 or newer
+# (CUDA 13 dropped Volta, 7.0);
+# override with -DCMAKE_CUDA_ARCHITECTURES=...
 set(BITNET_CUDA_ENABLED OFF)
 if(BITNET_CUDA STREQUAL "AUTO")
   include(CheckLanguage)
@@ -65,6 +73,11 @@ elseif(BITNET_CUDA)
   set(BITNET_CUDA_ENABLED ON)
 endif()
 if(BITNET_CUDA_ENABLED)
+  if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
+    set(CMAKE_CUDA_ARCHITECTURES "75-virtual;90-real")
+  endif()
+  enable_language(CUDA)
+  find_package(CUDAToolkit REQUIRED)
   set(BITNET_CUDA_ENABLED_01 1)
 else()
   set(BITNET_CUDA_ENABLED_01 0)

@@ -194,6 +194,51 @@ BN_API bn_status bn_bitlinear_forward_tensor(bn_ctx *ctx, const bn_bitlinear *w,
                                              bn_tensor **y);
 
 /**
+ * @brief Copy the weights to a GPU, in the CUDA kernels' layout (2 bits per
+ *        weight). The CPU copy stays, so CPU forwards keep working; a second
+ *        call replaces the GPU copy. The GPU copy is freed by bn_bitlinear_free().
+ * @param w the weights.
+ * @param device a CUDA device (the CPU is accepted and does nothing).
+ * @return ::BN_ERR_DEVICE_UNAVAILABLE without CUDA or GPU;
+ *         ::BN_ERR_OUT_OF_MEMORY (the weights are left as they were).
+ */
+BN_API bn_status bn_bitlinear_to_device(bn_bitlinear *w, bn_device device);
+
+/**
+ * @brief Where the weights' GPU copy lives (::BN_DEVICE_CPU when there is none).
+ * @param w the weights.
+ * @param[out] device written on success.
+ */
+BN_API bn_status bn_bitlinear_device(const bn_bitlinear *w, bn_device *device);
+
+/**
+ * @brief BitLinear forward on the GPU holding @p w's copy:
+ *        y[m][n] = sum_k W[n][k] q[m][k] * w_scale[n] / s_m, with the
+ *        per-token int8 quantization of @p x fused in. Results equal
+ *        bn_bitlinear_forward()'s bit for bit.
+ *
+ * Asynchronous: the work is queued on @p stream and the call returns; wait
+ * with bn_device_synchronize() or the stream. Scratch memory for m > 1
+ * comes from the device's caching allocator, stream-ordered. Any N, K and M.
+ * @param w weights moved with bn_bitlinear_to_device().
+ * @param x device pointer to m x K f32 activations (row-major).
+ * @param m number of tokens (0 does nothing).
+ * @param y device pointer to m x N f32 outputs.
+ * @param stream a `cudaStream_t`, or NULL for bitnet's stream of that GPU.
+ * @return ::BN_ERR_INVALID_ARGUMENT when @p w has no GPU copy.
+ */
+BN_API bn_status bn_bitlinear_forward_device(const bn_bitlinear *w, const float *x, int64_t m, float *y,
+                                             void *stream);
+
+/**
+ * @brief Name of the CUDA kernel a forward of @p m tokens uses
+ *        ("cuda-gemv-dp4a-fused", "cuda-gemv-dp4a", "cuda-gemm-wmma-int8"),
+ *        or "none" without CUDA.
+ * @param m number of tokens.
+ */
+BN_API const char *bn_bitlinear_device_kernel_name(int64_t m);
+
+/**
  * @brief Name of the kernel forwards use in this process ("avx512vnni",
  *        "avx2", "neon-dotprod", "neon", "scalar").
  */

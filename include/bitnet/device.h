@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "bitnet/export.h"
 #include "bitnet/status.h"
@@ -88,6 +89,132 @@ BN_API bn_status bn_device_auto(bn_device *device);
  * @param[out] info written on success.
  */
 BN_API bn_status bn_device_get_info(bn_device device, bn_device_info *info);
+
+/**
+ * @defgroup device_memory Device memory
+ * @brief Memory on a device, streams and copies between devices.
+ *
+ * CUDA memory comes from a process-wide caching allocator per GPU: freed
+ * blocks stay cached, binned by size, and are handed out again only on the
+ * stream that released them (stream-ordered reuse, so no synchronization is
+ * needed); when the GPU runs out, the cache is returned to the driver and
+ * the allocation retried once. The allocator keeps the same accounting as
+ * the CPU pool (::bn_pool): live and peak bytes, totals per tag, a hard
+ * limit and a leak report. Device pointers are plain `void *`; a stream is
+ * a `cudaStream_t` passed as `void *`, and NULL means bitnet's own stream
+ * for that device. For ::BN_DEVICE_CPU these functions use aligned host
+ * memory and ignore streams.
+ * @{
+ */
+
+/** @brief Accounting of one device's memory (see bn_device_get_memory_stats()). */
+typedef struct bn_device_memory_stats {
+    size_t live_bytes;     /**< Bytes requested by live blocks. */
+    size_t live_blocks;    /**< Number of live blocks. */
+    size_t peak_bytes;     /**< Highest live_bytes so far. */
+    size_t reserved_bytes; /**< Bytes obtained from the driver (live + cached). */
+    size_t cached_bytes;   /**< Bytes of freed blocks kept for reuse. */
+    size_t hard_limit;     /**< Cap on reserved_bytes (0 = none). */
+    uint64_t allocs;       /**< Allocations served so far. */
+    uint64_t cache_hits;   /**< Of those, served from the cache. */
+} bn_device_memory_stats;
+
+/**
+ * @brief Allocate @p size bytes on @p device (256-byte aligned on CUDA, 64 on the CPU).
+ * @param device where.
+ * @param size bytes (0 gives a valid unique block of the minimum size).
+ * @param tag accounting label ("weights", "activations"...); NULL = "untagged".
+ *        The string is copied.
+ * @param stream CUDA stream the block will be used on (NULL: bitnet's stream).
+ * @param[out] ptr written on success; release with bn_device_release().
+ * @return ::BN_ERR_OUT_OF_MEMORY when the device is full or the hard limit
+ *         would be passed; ::BN_ERR_DEVICE_UNAVAILABLE.
+ */
+BN_API bn_status bn_device_alloc(bn_device device, size_t size, const char *tag, void *stream, void **ptr);
+
+/**
+ * @brief Give a block back to @p device's allocator (kept in its cache for
+ *        reuse on the stream it was allocated for). NULL is ignored.
+ * @return ::BN_ERR_INVALID_ARGUMENT when @p ptr is not a live block of that device.
+ */
+BN_API bn_status bn_device_release(bn_device device, void *ptr);
+
+/**
+ * @brief Copy @p size bytes between devices (host to GPU, GPU to host, GPU
+ *        to GPU, host to host) and wait for the copy to finish. Copies
+ *        queued earlier on bitnet's stream of the GPU are finished first.
+ */
+BN_API bn_status bn_device_copy(bn_device dst_device, void *dst, bn_device src_device, const void *src, size_t size);
+
+/**
+ * @brief Queue a copy on @p stream (NULL: bitnet's stream of the GPU
+ *        involved) and return without waiting. Host memory should be pinned
+ *        (bn_device_host_alloc()) for the copy to overlap with other work.
+ */
+BN_API bn_status bn_device_copy_async(bn_device dst_device, void *dst, bn_device src_device, const void *src,
+                                      size_t size, void *stream);
+
+/** @brief Wait until all work queued on @p device (every stream) has finished. */
+BN_API bn_status bn_device_synchronize(bn_device device);
+
+/**
+ * @brief bitnet's own stream for @p device (a `cudaStream_t`), the one used
+ *        when a function is given NULL; NULL for the CPU.
+ * @param device the device.
+ * @param[out] stream written on success.
+ */
+BN_API bn_status bn_device_stream(bn_device device, void **stream);
+
+/**
+ * @brief Page-locked host memory for fast asynchronous copies.
+ * @param size bytes.
+ * @param[out] ptr written on success; free with bn_device_host_free().
+ * @return ::BN_ERR_DEVICE_UNAVAILABLE without CUDA; ::BN_ERR_OUT_OF_MEMORY.
+ */
+BN_API bn_status bn_device_host_alloc(size_t size, void **ptr);
+
+/** @brief Free memory from bn_device_host_alloc(). NULL is ignored. */
+BN_API bn_status bn_device_host_free(void *ptr);
+
+/**
+ * @brief The accounting of @p device's allocator.
+ * @param device the device (a CUDA device; the CPU has bn_pool_get_stats()).
+ * @param[out] stats written on success.
+ */
+BN_API bn_status bn_device_get_memory_stats(bn_device device, bn_device_memory_stats *stats);
+
+/**
+ * @brief Bytes live under one tag on @p device.
+ * @param device the device.
+ * @param tag the tag (NULL = "untagged").
+ * @param[out] bytes requested bytes of the live blocks with that tag.
+ * @param[out] blocks number of those blocks (may be NULL).
+ */
+BN_API bn_status bn_device_tag_usage(bn_device device, const char *tag, size_t *bytes, size_t *blocks);
+
+/**
+ * @brief Cap the memory @p device's allocator obtains from the driver
+ *        (0 removes the cap). Allocations past it fail with
+ *        ::BN_ERR_OUT_OF_MEMORY after the cache has been emptied.
+ */
+BN_API bn_status bn_device_set_memory_limit(bn_device device, size_t bytes);
+
+/**
+ * @brief Return every cached (free) block of @p device to the driver.
+ * @param device the device.
+ * @param[out] released bytes returned (may be NULL).
+ */
+BN_API bn_status bn_device_empty_cache(bn_device device, size_t *released);
+
+/**
+ * @brief Print the live blocks of @p device (size, tag) to @p stream.
+ * @param device the device.
+ * @param stream where to print (NULL: print nothing, count only).
+ * @param[out] live_blocks number of live blocks (may be NULL).
+ */
+BN_API bn_status bn_device_leak_report(bn_device device, FILE *stream, size_t *live_blocks);
+
+/** @} */
 
 /** @brief CPU features bitnet's kernels use, as bits of a mask. */
 typedef enum bn_cpu_feature {

@@ -51,8 +51,29 @@ static bn_status resolve_threads(int requested, int *out) {
     return BN_OK;
 }
 
+/* Tensors of a context live in its CPU pool: the CUDA backend has device
+ * memory (bn_device_alloc) and BitLinear (bn_bitlinear_to_device) but not
+ * yet tensors on the GPU, so a context stays on the CPU when automatic
+ * selection finds a GPU, and asking for a CUDA context is refused rather
+ * than labelling host memory as GPU memory. */
 static bn_status resolve_device(const bn_ctx_options *opt, bn_device *out) {
-    if (opt->auto_device) return bn_device_auto(out);
+    if (opt->auto_device) {
+        bn_status st = bn_device_auto(out);
+        if (st == BN_OK && out->kind == BN_DEVICE_CUDA && getenv("BITNET_DEVICE") == NULL) {
+            out->kind = BN_DEVICE_CPU;
+            out->index = 0;
+        }
+        if (st == BN_OK && out->kind == BN_DEVICE_CUDA)
+            return bni_error(BN_ERR_NOT_SUPPORTED,
+                             "bn_ctx_new: BITNET_DEVICE=cuda: tensors cannot live on a GPU yet (device memory "
+                             "and BitLinear can: bn_device_alloc, bn_bitlinear_to_device)");
+        return st;
+    }
+    if (opt->device.kind == BN_DEVICE_CUDA && bn_device_available(BN_DEVICE_CUDA) == BN_OK)
+        return bni_error(BN_ERR_NOT_SUPPORTED,
+                         "bn_ctx_new: cuda:%d: tensors cannot live on a GPU yet (device memory and BitLinear can: "
+                         "bn_device_alloc, bn_bitlinear_to_device)",
+                         opt->device.index);
     bn_status st = bn_device_available(opt->device.kind);
     if (st != BN_OK) return st;
     int count = 0;

@@ -7,9 +7,14 @@
 #include <stdatomic.h>
 #include <string.h>
 
+#include "build_info.h"
+#include "core/alloc.h"
 #include "core/error.h"
 #include "cpu/bitlinear_kernels.h"
 #include "quant/bitlinear_internal.h"
+#if BITNET_CUDA_BUILT
+#include "cuda/cuda_internal.h"
+#endif
 
 typedef struct bl_workspace {
     atomic_int busy;
@@ -25,6 +30,7 @@ struct bn_bitlinear {
     float *scales;   /* nblk * 16 (rows >= n: 0) */
     bl_workspace *ws; /* points at ws_storage: mutable through a const object */
     bl_workspace ws_storage;
+    void *cuda; /* bni_cuda_bl: a copy on a GPU (bn_bitlinear_to_device) */
 };
 
 static const char *const k_tag = "bitlinear";
@@ -131,6 +137,9 @@ void bn_bitlinear_free(bn_bitlinear *w) {
     if (w->packed) bn_pool_release(w->pool, w->packed);
     if (w->scales) bn_pool_release(w->pool, w->scales);
     if (w->ws_storage.buf) bn_pool_release(w->pool, w->ws_storage.buf);
+#if BITNET_CUDA_BUILT
+    bni_cuda_bl_free((bni_cuda_bl *)w->cuda);
+#endif
     bn_pool_release(w->pool, w);
 }
 
@@ -402,4 +411,77 @@ bn_status bni_bitlinear_forward_with(bn_ctx *ctx, const bn_bitlinear *w, const b
     if (workspace_bytes < bn_bitlinear_workspace_size(w, m))
         return bni_error(BN_ERR_INVALID_ARGUMENT, "bni_bitlinear_forward_with: workspace too small");
     return run(ctx, w, kern, x, q, scales, m, y, workspace, workspace_bytes);
+}
+
+/* ---- on a GPU ---------------------------------------------------------------------- */
+
+bn_status bn_bitlinear_to_device(bn_bitlinear *w, bn_device device) {
+    const char *fn = "bn_bitlinear_to_device";
+    BNI_CHECK_NULL("bn_bitlinear_to_device", w);
+    if (device.kind == BN_DEVICE_CPU) return BN_OK; /* the CPU copy is always there */
+    if (device.kind != BN_DEVICE_CUDA) {
+        bn_status st = bn_device_available(device.kind);
+        return st != BN_OK ? st : bni_error(BN_ERR_NOT_SUPPORTED, "%s: %s", fn, bn_device_kind_name(device.kind));
+    }
+#if BITNET_CUDA_BUILT
+    bn_status st = bni_cuda_check_index(fn, device.index);
+    if (st != BN_OK) return st;
+    size_t count;
+    if (!bni_mul_size((size_t)w->n, (size_t)w->k, &count))
+        return bni_error(BN_ERR_OVERFLOW, "%s: [%lld, %lld] overflows", fn, (long long)w->n, (long long)w->k);
+    int8_t *values = bni_malloc(count ? count : 1);
+    if (values == NULL)
+        return bni_error(BN_ERR_OUT_OF_MEMORY, "%s: cannot allocate %zu bytes to unpack the weights", fn, count);
+    bni_bl_unpack(w->packed, w->n, w->k, values);
+    bni_cuda_bl *copy = NULL;
+    st = bni_cuda_bl_upload(device.index, values, w->scales, w->n, w->k, &copy);
+    bni_free(values);
+    if (st != BN_OK) return st;
+    bni_cuda_bl_free((bni_cuda_bl *)w->cuda); /* replaces an earlier copy */
+    w->cuda = copy;
+    return BN_OK;
+#else
+    return bni_error(BN_ERR_DEVICE_UNAVAILABLE, "%s: cuda: this libbitnet was built without CUDA", fn);
+#endif
+}
+
+bn_status bn_bitlinear_device(const bn_bitlinear *w, bn_device *device) {
+    BNI_CHECK_NULL("bn_bitlinear_device", w);
+    BNI_CHECK_NULL("bn_bitlinear_device", device);
+    device->kind = BN_DEVICE_CPU;
+    device->index = 0;
+#if BITNET_CUDA_BUILT
+    if (w->cuda) {
+        device->kind = BN_DEVICE_CUDA;
+        device->index = bni_cuda_bl_device((const bni_cuda_bl *)w->cuda);
+    }
+#endif
+    return BN_OK;
+}
+
+bn_status bn_bitlinear_forward_device(const bn_bitlinear *w, const float *x, int64_t m, float *y, void *stream) {
+    const char *fn = "bn_bitlinear_forward_device";
+    BNI_CHECK_NULL("bn_bitlinear_forward_device", w);
+    if (m < 0) return bni_error(BN_ERR_INVALID_ARGUMENT, "%s: m = %lld is negative", fn, (long long)m);
+    if (m > 0 && (x == NULL || y == NULL))
+        return bni_error(BN_ERR_INVALID_ARGUMENT, "%s: %s is NULL", fn, x == NULL ? "x" : "y");
+    if (w->cuda == NULL)
+        return bni_error(BN_ERR_INVALID_ARGUMENT,
+                         "%s: the weights [%lld, %lld] are not on a GPU (call bn_bitlinear_to_device first)", fn,
+                         (long long)w->n, (long long)w->k);
+#if BITNET_CUDA_BUILT
+    return bni_cuda_bl_forward((const bni_cuda_bl *)w->cuda, x, m, y, stream);
+#else
+    (void)stream;
+    return bni_error(BN_ERR_INTERNAL, "%s: a GPU copy without CUDA", fn);
+#endif
+}
+
+const char *bn_bitlinear_device_kernel_name(int64_t m) {
+#if BITNET_CUDA_BUILT
+    return bni_cuda_bl_kernel_name(m);
+#else
+    (void)m;
+    return "none";
+#endif
 }

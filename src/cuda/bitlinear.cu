@@ -1,0 +1,389 @@
+// BitLinear on NVIDIA GPUs: ternary weights x int8 activations.
+//
+// CUDA layout (made once by bni_cuda_bl_upload): row r of W [N][K] is
+// kp / 16 words of 32 bits, kp = K rounded up to 64 (so a row is a whole
+// number of 16-byte vectors). In word i, byte b holds in bits 2s..2s+1 the
+// code w[r][16i + 4s + b] + 1 (0, 1, 2); codes past K are 1 (w = 0).
+// (word >> 2s) & 0x03030303 is then four int8 codes lined up with the four
+// activations of int32 word 4i + s of the int8 row, the operand of __dp4a.
+// As the codes are w + 1, sum_k code * q = dot + sum_k q; the kernels
+// subtract the per-token sum of q. Bounds as on the CPU (cpu/bitlinear_kernels.h):
+// |code * q| <= 256 and K <= 2^20 keep every int32 sum below 2^29.
+//
+// The tensor-core kernel decodes codes to w in {-1, 0, 1} with __vsub4
+// (per-byte subtraction, no borrow between bytes) and needs no correction.
+//
+// Every result equals the CPU's bit for bit: the same int32 dot product,
+// the same activation codes (rint of x * s with s = (1 / max(absmax, 1e-5))
+// * 127 rounded at each step: __fdiv_rn / __fmul_rn forbid FMA contraction)
+// and the same epilogue (float)dot * (w_scale / x_scale).
+#include <cuda_runtime.h>
+#include <mma.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "cuda/cuda_internal.h"
+extern "C" {
+#include "core/error.h"
+// From core/alloc.h, whose C11 atomics C++ does not take.
+void *bni_malloc(size_t size);
+void bni_free(void *ptr);
+}
+
+struct bni_cuda_bl {
+    int dev;
+    int64_t n, k, kp;
+    uint32_t *w;   // [n][kp / 16]
+    float *scale;  // [n]
+};
+
+namespace {
+
+constexpr int kWarp = 32;
+
+__device__ __forceinline__ float warp_max(float v) {
+    for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
+    return v;
+}
+
+__device__ __forceinline__ int warp_sum(int v) {
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    return v;
+}
+
+// Block-wide reductions; red holds blockDim.x / 32 slots.
+__device__ float block_max(float v, float *red) {
+    const int lane = threadIdx.x % kWarp, wid = threadIdx.x / kWarp, nw = blockDim.x / kWarp;
+    v = warp_max(v);
+    __syncthreads();
+    if (lane == 0) red[wid] = v;
+    __syncthreads();
+    v = lane < nw ? red[lane] : 0.0f;
+    return warp_max(v);
+}
+
+__device__ int block_sum(int v, int *red) {
+    const int lane = threadIdx.x % kWarp, wid = threadIdx.x / kWarp, nw = blockDim.x / kWarp;
+    v = warp_sum(v);
+    __syncthreads();
+    if (lane == 0) red[wid] = v;
+    __syncthreads();
+    v = lane < nw ? red[lane] : 0;
+    return warp_sum(v);
+}
+
+// One activation code, as the CPU's scalar reference.
+__device__ __forceinline__ int quant1(float v, float s) {
+    float t = rintf(__fmul_rn(v, s));
+    if (t != t) t = 0.0f;
+    t = fmaxf(t, -128.0f);
+    t = fminf(t, 127.0f);
+    return (int)t;
+}
+
+__device__ __forceinline__ float act_scale(float amax) {
+    return __fmul_rn(__fdiv_rn(1.0f, fmaxf(amax, 1e-5f)), 127.0f);
+}
+
+// Quantize one row of x (k floats) into q (kp bytes, zero past k); the
+// calling block's threads share the work. Returns s and sum q (in every thread).
+__device__ void quant_row(const float *x, int64_t k, int64_t kp, int8_t *q, float *s_out, int *sum_out,
+                          float *fred, int *ired) {
+    float amax = 0.0f;
+    for (int64_t i = threadIdx.x; i < k; i += blockDim.x) amax = fmaxf(amax, fabsf(x[i]));
+    amax = block_max(amax, fred);
+    const float s = act_scale(amax);
+    int sum = 0;
+    for (int64_t i = threadIdx.x; i < kp; i += blockDim.x) {
+        int c = i < k ? quant1(x[i], s) : 0;
+        q[i] = (int8_t)c;
+        sum += c;
+    }
+    sum = block_sum(sum, ired);
+    *s_out = s;
+    *sum_out = sum;
+}
+
+__global__ void quant_kernel(const float *x, int64_t k, int64_t kp, int8_t *q, float *xscale, int *xsum) {
+    __shared__ float fred[32];
+    __shared__ int ired[32];
+    const int64_t m = blockIdx.x;
+    float s;
+    int sum;
+    quant_row(x + m * k, k, kp, q + m * kp, &s, &sum, fred, ired);
+    if (threadIdx.x == 0) {
+        xscale[m] = s;
+        xsum[m] = sum;
+    }
+}
+
+// Sum over one 16-byte vector of weight codes (64 weights) against the 64
+// activations at a (16 int32 words).
+__device__ __forceinline__ int dot64(uint4 wv, const int4 *a) {
+    const uint32_t w[4] = {wv.x, wv.y, wv.z, wv.w};
+    int acc = 0;
+#pragma unroll
+    for (int i = 0; i < 4; i++) {
+        const int4 av = a[i];
+        const int xa[4] = {av.x, av.y, av.z, av.w};
+#pragma unroll
+        for (int s = 0; s < 4; s++) acc = __dp4a((int)((w[i] >> (2 * s)) & 0x03030303u), xa[s], acc);
+    }
+    return acc;
+}
+
+// One token: quantize x into shared memory in every block, then one warp
+// per output row (grid-stride). Fusing saves a launch, which at these
+// sizes costs as much as reading the weights.
+__global__ void gemv_fused(const uint32_t *__restrict__ w, const float *__restrict__ wscale, int64_t n, int64_t kp,
+                           const float *__restrict__ x, int64_t k, float *__restrict__ y) {
+    extern __shared__ int4 smem_q[];
+    __shared__ float fred[32];
+    __shared__ int ired[32];
+    int8_t *q = reinterpret_cast<int8_t *>(smem_q);
+    float s;
+    int xsum;
+    quant_row(x, k, kp, q, &s, &xsum, fred, ired);
+    __syncthreads();
+    const int lane = threadIdx.x % kWarp;
+    const int64_t vecs = kp / 64;  // 16-byte weight vectors per row
+    const int64_t warps = (int64_t)gridDim.x * (blockDim.x / kWarp);
+    for (int64_t r = (int64_t)blockIdx.x * (blockDim.x / kWarp) + threadIdx.x / kWarp; r < n; r += warps) {
+        const uint4 *wr = reinterpret_cast<const uint4 *>(w + r * (kp / 16));
+        int acc = 0;
+        for (int64_t v = lane; v < vecs; v += kWarp) acc += dot64(__ldg(wr + v), smem_q + v * 4);
+        acc = warp_sum(acc);
+        if (lane == 0) y[r] = __fmul_rn((float)(acc - xsum), __fdiv_rn(wscale[r], s));
+    }
+}
+
+// A few tokens (codes already in q): one warp per row, every token per
+// weight vector so the weights are read once.
+template <int M>
+__global__ void gemv_q(const uint32_t *__restrict__ w, const float *__restrict__ wscale, int64_t n, int64_t kp,
+                       const int8_t *__restrict__ q, const float *__restrict__ xscale, const int *__restrict__ xsum,
+                       int64_t m_real, float *__restrict__ y) {
+    const int lane = threadIdx.x % kWarp;
+    const int64_t vecs = kp / 64;
+    const int64_t warps = (int64_t)gridDim.x * (blockDim.x / kWarp);
+    for (int64_t r = (int64_t)blockIdx.x * (blockDim.x / kWarp) + threadIdx.x / kWarp; r < n; r += warps) {
+        const uint4 *wr = reinterpret_cast<const uint4 *>(w + r * (kp / 16));
+        int acc[M];
+#pragma unroll
+        for (int m = 0; m < M; m++) acc[m] = 0;
+        for (int64_t v = lane; v < vecs; v += kWarp) {
+            const uint4 wv = __ldg(wr + v);
+#pragma unroll
+            for (int m = 0; m < M; m++)
+                if (m < m_real) acc[m] += dot64(wv, reinterpret_cast<const int4 *>(q + m * kp) + v * 4);
+        }
+#pragma unroll
+        for (int m = 0; m < M; m++) {
+            if (m >= m_real) break;
+            int a = warp_sum(acc[m]);
+            if (lane == 0) y[m * n + r] = __fmul_rn((float)(a - xsum[m]), __fdiv_rn(wscale[r], xscale[m]));
+        }
+    }
+}
+
+// Many tokens on int8 tensor cores (WMMA 16x16x16, int32 accumulation).
+// Block tile: 64 tokens x 128 rows, k in steps of 64; 8 warps in a 2 x 4
+// grid, each 32 x 32 (2 x 2 fragments). Activations are copied to shared
+// memory as they are; weights are decoded from codes to w in {-1, 0, 1}.
+// Shared tiles are stored as k-slices of 16 bytes ([slice][row][16]) so
+// every fragment pointer is 32-byte aligned, as WMMA requires.
+constexpr int kBM = 64, kBN = 128, kBK = 64, kSlices = kBK / 16;
+
+__global__ void __launch_bounds__(256) gemm_tc(const uint32_t *__restrict__ w, const float *__restrict__ wscale,
+                                               int64_t n, int64_t kp, const int8_t *__restrict__ q,
+                                               const float *__restrict__ xscale, int64_t m_total,
+                                               float *__restrict__ y) {
+    using namespace nvcuda;
+    __shared__ __align__(128) int8_t sa[kSlices * kBM * 16];
+    __shared__ __align__(128) int8_t sb[kSlices * kBN * 16];
+    __shared__ __align__(128) int sc[8][32 * 32];
+    const int tid = threadIdx.x, warp = tid / kWarp;
+    const int wm = warp / 4, wn = warp % 4;
+    const int64_t m0 = (int64_t)blockIdx.y * kBM, n0 = (int64_t)blockIdx.x * kBN;
+    wmma::fragment<wmma::accumulator, 16, 16, 16, int> acc[2][2];
+#pragma unroll
+    for (int i = 0; i < 2; i++)
+#pragma unroll
+        for (int j = 0; j < 2; j++) wmma::fill_fragment(acc[i][j], 0);
+
+    for (int64_t k0 = 0; k0 < kp; k0 += kBK) {
+        {  // activations: 64 rows x 64 bytes = 256 vectors of 16 bytes
+            const int r = tid / 4, c = (tid % 4) * 16;
+            int4 v = make_int4(0, 0, 0, 0);
+            if (m0 + r < m_total) v = *reinterpret_cast<const int4 *>(q + (m0 + r) * kp + k0 + c);
+            *reinterpret_cast<int4 *>(sa + ((tid % 4) * kBM + r) * 16) = v;
+        }
+        {  // weights: 128 rows x 64 codes = 4 words per row, 2 threads per row
+            const int r = tid / 2, half = tid % 2;
+            uint32_t wd[2] = {0x55555555u, 0x55555555u};  // code 1 = w 0
+            if (n0 + r < n) {
+                const uint32_t *src = w + (n0 + r) * (kp / 16) + k0 / 16 + half * 2;
+                wd[0] = src[0];
+                wd[1] = src[1];
+            }
+#pragma unroll
+            for (int i = 0; i < 2; i++)
+#pragma unroll
+                for (int s = 0; s < 4; s++) {
+                    const uint32_t codes = (wd[i] >> (2 * s)) & 0x03030303u;
+                    *reinterpret_cast<uint32_t *>(sb + ((half * 2 + i) * kBN + r) * 16 + 4 * s) =
+                        __vsub4(codes, 0x01010101u);
+                }
+        }
+        __syncthreads();
+#pragma unroll
+        for (int kk = 0; kk < kBK; kk += 16) {
+            wmma::fragment<wmma::matrix_a, 16, 16, 16, signed char, wmma::row_major> fa[2];
+            wmma::fragment<wmma::matrix_b, 16, 16, 16, signed char, wmma::col_major> fb[2];
+#pragma unroll
+            for (int i = 0; i < 2; i++)
+                wmma::load_matrix_sync(
+                    fa[i], reinterpret_cast<const signed char *>(sa) + ((kk / 16) * kBM + wm * 32 + i * 16) * 16, 16);
+#pragma unroll
+            for (int j = 0; j < 2; j++)
+                wmma::load_matrix_sync(
+                    fb[j], reinterpret_cast<const signed char *>(sb) + ((kk / 16) * kBN + wn * 32 + j * 16) * 16, 16);
+#pragma unroll
+            for (int i = 0; i < 2; i++)
+#pragma unroll
+                for (int j = 0; j < 2; j++) wmma::mma_sync(acc[i][j], fa[i], fb[j], acc[i][j]);
+        }
+        __syncthreads();
+    }
+#pragma unroll
+    for (int i = 0; i < 2; i++)
+#pragma unroll
+        for (int j = 0; j < 2; j++)
+            wmma::store_matrix_sync(&sc[warp][i * 16 * 32 + j * 16], acc[i][j], 32, wmma::mem_row_major);
+    __syncwarp();
+    const int lane = tid % kWarp;
+    for (int e = lane; e < 32 * 32; e += kWarp) {
+        const int64_t m = m0 + wm * 32 + e / 32, r = n0 + wn * 32 + e % 32;
+        if (m < m_total && r < n) y[m * n + r] = __fmul_rn((float)sc[warp][e], __fdiv_rn(wscale[r], xscale[m]));
+    }
+}
+
+int g_sms[64];
+
+int sm_count(int dev) {
+    if (g_sms[dev] == 0) {
+        int v = 0;
+        cudaDeviceGetAttribute(&v, cudaDevAttrMultiProcessorCount, dev);
+        g_sms[dev] = v > 0 ? v : 1;
+    }
+    return g_sms[dev];
+}
+
+constexpr int64_t kGemvMaxM = 8;            // up to here: dp4a, weights read once
+constexpr int64_t kFusedMaxKp = 48 * 1024;  // shared memory of the fused GEMV
+
+}  // namespace
+
+extern "C" {
+
+int bni_cuda_bl_device(const bni_cuda_bl *w) { return w->dev; }
+
+const char *bni_cuda_bl_kernel_name(int64_t m) {
+    if (m == 1) return "cuda-gemv-dp4a-fused";
+    if (m <= kGemvMaxM) return "cuda-gemv-dp4a";
+    return "cuda-gemm-wmma-int8";
+}
+
+bn_status bni_cuda_bl_upload(int index, const int8_t *wv, const float *scales, int64_t n, int64_t k,
+                             bni_cuda_bl **out) {
+    const char *fn = "bn_bitlinear_to_device";
+    bn_status st = bni_cuda_set_device(fn, index);
+    if (st != BN_OK) return st;
+    const int64_t kp = (k + 63) / 64 * 64, words = kp / 16;
+    size_t wbytes = (size_t)n * (size_t)words * 4;
+    uint32_t *host = static_cast<uint32_t *>(bni_malloc(wbytes ? wbytes : 1));
+    bni_cuda_bl *w = static_cast<bni_cuda_bl *>(bni_malloc(sizeof(bni_cuda_bl)));
+    if (host == NULL || w == NULL) {
+        bni_free(host);
+        bni_free(w);
+        return bni_error(BN_ERR_OUT_OF_MEMORY, "%s: cannot allocate %zu bytes of host staging", fn, wbytes);
+    }
+    for (int64_t r = 0; r < n; r++)
+        for (int64_t i = 0; i < words; i++) {
+            uint32_t word = 0;
+            for (int s = 0; s < 4; s++)
+                for (int b = 0; b < 4; b++) {
+                    const int64_t kk = 16 * i + 4 * s + b;
+                    const uint32_t code = kk < k ? (uint32_t)(wv[r * k + kk] + 1) : 1u;
+                    word |= code << (8 * b + 2 * s);
+                }
+            host[r * words + i] = word;
+        }
+    memset(w, 0, sizeof *w);
+    w->dev = index;
+    w->n = n;
+    w->k = k;
+    w->kp = kp;
+    const bn_device d = {BN_DEVICE_CUDA, index};
+    st = bni_cuda_alloc(index, wbytes, "weights", NULL, reinterpret_cast<void **>(&w->w));
+    if (st == BN_OK)
+        st = bni_cuda_alloc(index, (size_t)n * sizeof(float), "weights", NULL, reinterpret_cast<void **>(&w->scale));
+    if (st == BN_OK) st = bni_cuda_copy(fn, d, w->w, bn_device{BN_DEVICE_CPU, 0}, host, wbytes, NULL, 1);
+    if (st == BN_OK)
+        st = bni_cuda_copy(fn, d, w->scale, bn_device{BN_DEVICE_CPU, 0}, scales, (size_t)n * sizeof(float), NULL, 1);
+    bni_free(host);
+    if (st != BN_OK) {
+        bni_cuda_bl_free(w);
+        return st;
+    }
+    *out = w;
+    return BN_OK;
+}
+
+void bni_cuda_bl_free(bni_cuda_bl *w) {
+    if (w == NULL) return;
+    if (w->w) bni_cuda_release(w->dev, w->w);
+    if (w->scale) bni_cuda_release(w->dev, w->scale);
+    bni_free(w);
+}
+
+bn_status bni_cuda_bl_forward(const bni_cuda_bl *w, const float *x, int64_t m, float *y, void *stream) {
+    const char *fn = "bn_bitlinear_forward_device";
+    bn_status st = bni_cuda_set_device(fn, w->dev);
+    if (st != BN_OK) return st;
+    if (stream == NULL && (st = bni_cuda_stream(w->dev, &stream)) != BN_OK) return st;
+    cudaStream_t s = static_cast<cudaStream_t>(stream);
+    if (m == 0 || w->n == 0) return BN_OK;
+    const int sms = sm_count(w->dev);
+    if (m == 1 && w->kp <= kFusedMaxKp) {
+        const int threads = 512, rows_per_block = threads / kWarp;
+        int64_t blocks = (w->n + rows_per_block - 1) / rows_per_block;
+        if (blocks > sms) blocks = sms;
+        gemv_fused<<<(unsigned)blocks, threads, (size_t)w->kp, s>>>(w->w, w->scale, w->n, w->kp, x, w->k, y);
+    } else {
+        // Activation codes, scales and sums in one block from the cache.
+        const size_t qbytes = (size_t)m * (size_t)w->kp, extra = (size_t)m * 8;
+        void *ws = NULL;
+        if ((st = bni_cuda_alloc(w->dev, qbytes + extra, "activations", stream, &ws)) != BN_OK) return st;
+        int8_t *q = static_cast<int8_t *>(ws);
+        float *xscale = reinterpret_cast<float *>(q + qbytes);
+        int *xsum = reinterpret_cast<int *>(xscale + m);
+        quant_kernel<<<(unsigned)m, 256, 0, s>>>(x, w->k, w->kp, q, xscale, xsum);
+        if (m <= kGemvMaxM) {
+            const int threads = 256, rows_per_block = threads / kWarp;
+            int64_t blocks = (w->n + rows_per_block - 1) / rows_per_block;
+            if (blocks > 4 * sms) blocks = 4 * sms;
+            gemv_q<kGemvMaxM><<<(unsigned)blocks, threads, 0, s>>>(w->w, w->scale, w->n, w->kp, q, xscale, xsum, m, y);
+        } else {
+            dim3 grid((unsigned)((w->n + kBN - 1) / kBN), (unsigned)((m + kBM - 1) / kBM));
+            gemm_tc<<<grid, 256, 0, s>>>(w->w, w->scale, w->n, w->kp, q, xscale, m, y);
+        }
+        // Stream-ordered: the next allocation on this stream may reuse it.
+        bni_cuda_release(w->dev, ws);
+    }
+    cudaError_t e = cudaGetLastError();
+    if (e != cudaSuccess) return bni_cuda_fail(fn, "kernel launch", e);
+    return BN_OK;
+}
+
+}  // extern "C"
