@@ -160,7 +160,7 @@ static const char *op_direct[OP_COUNT] = {
     "memcpy+?gesdd(S)+scale+?gemm", "memcpy+?gesdd(N)", "memcpy+?gesdd(N)"};
 
 typedef struct lajob {
-    int op, n, dbl, variant; /* variant 1: cholesky_lower against ?potrf(L), the routine we call */
+    int op, n, dbl, variant; /* cholesky_lower: 3 baselines (direct_f32) */
     bn_tensor *a, *b;        /* ours: a [n, n], b [n] */
     void *s1, *s2, *s3, *s4, *work;
     lapack_int *ipiv, *iwork, lwork, liwork;
@@ -293,13 +293,14 @@ static int bench_lapack(bnb_options *opt, bn_ctx *ctx, int threads, int op, int 
     openblas_set_num_threads(threads);
     char shape[32];
     snprintf(shape, sizeof shape, "%dx%d", n, n);
-    for (int variant = 0; variant < (op == OP_CHOL_L ? 2 : 1); variant++) {
+    for (int variant = 0; variant < (op == OP_CHOL_L ? 3 : 1); variant++) {
         j.variant = variant;
         bnb_result ro, rd;
         double ratio;
         la_measure(opt, &j, max_s, &ro, &rd, &ratio);
         char dname[64];
-        snprintf(dname, sizeof dname, "%s", variant ? "memcpy+?potrf(L)" : op_direct[op]);
+        snprintf(dname, sizeof dname, "%s",
+                 variant == 1 ? "memcpy+?potrf(row-major,L)" : variant == 2 ? "memcpy+?potrf(L)" : op_direct[op]);
         for (char *p = dname; *p; p++)
             if (*p == '?') *p = dbl ? 'd' : 's';
         double over = 100.0 * (ratio - 1.0);
@@ -497,7 +498,12 @@ static void BENCH_LA_FN(direct)(lajob *j) {
         BENCH_LA_P(getrf)(LAPACK_COL_MAJOR, n, n, s1, n, ipiv);
         BENCH_LA_P(getrs)(LAPACK_COL_MAJOR, 'T', n, 1, s1, n, ipiv, s2, n);
         break;
-    case OP_CHOL_L: BENCH_LA_P(potrf)(LAPACK_COL_MAJOR, j->variant ? 'L' : 'U', n, s1, n); break;
+    case OP_CHOL_L: /* the same row-major L: ?potrf('U') on the copy, or LAPACKE's row-major interface
+                     * (which transposes into a scratch copy and back); variant 2: ?potrf('L'), the routine
+                     * we call, which leaves the row-major upper factor (a reference, not the same result) */
+        if (j->variant == 1) BENCH_LA_P(potrf)(LAPACK_ROW_MAJOR, 'L', n, s1, n);
+        else BENCH_LA_P(potrf)(LAPACK_COL_MAJOR, j->variant ? 'L' : 'U', n, s1, n);
+        break;
     case OP_CHOL_U: BENCH_LA_P(potrf)(LAPACK_COL_MAJOR, 'L', n, s1, n); break;
     case OP_QR:
         BENCH_LA_P(geqrf)(LAPACK_COL_MAJOR, n, n, s1, n, s3, w, lw);

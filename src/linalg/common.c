@@ -130,6 +130,9 @@ static int copy_check(bn_dtype work, const void *s, void *d, int64_t n) {
  * (T): a transpose in 16 x 16 tiles, writing runs of 16 consecutive
  * elements (strided loads are cheaper than strided stores). */
 #define LA_TILE 16
+#ifndef LA_GTILE
+#define LA_GTILE 16
+#endif
 #define LA_TRANSPOSE(T, src, sm, dst, ld, m, n)                                                  \
     do {                                                                                         \
         for (int64_t i0 = 0; i0 < (m); i0 += LA_TILE)                                            \
@@ -249,7 +252,7 @@ static bn_status tri_locate(const char *fn, const char *what, bn_dtype work, con
 }
 
 bn_status bni_la_load_tri(const char *fn, const char *what, const bn_tensor *t, int64_t off, int64_t n, int64_t sm,
-                          int64_t sn, int upper, int transposed, bn_dtype work, void *dst, int64_t ld,
+                          int64_t sn, int upper, int transposed, int zero, bn_dtype work, void *dst, int64_t ld,
                           int64_t batch) {
     size_t es = bni_dtype_size(t->dtype), ws = bni_dtype_size(work);
     const char *base = bni_la_ptr(t) + off * (int64_t)es;
@@ -263,36 +266,36 @@ bn_status bni_la_load_tri(const char *fn, const char *what, const bn_tensor *t, 
         for (int64_t i = 0; i < n; i++) {
             int64_t lo = up ? i : 0, hi = up ? n : i + 1;
             char *row = d + (size_t)(i * ld) * ws;
-            if (lo > 0) memset(row, 0, (size_t)lo * ws);
+            if (zero && lo > 0) memset(row, 0, (size_t)lo * ws);
             bad |= copy_check(work, base + (i * rs + lo) * (int64_t)es, row + (size_t)lo * ws, hi - lo);
-            if (hi < n) memset(row + (size_t)hi * ws, 0, (size_t)(n - hi) * ws);
+            if (zero && hi < n) memset(row + (size_t)hi * ws, 0, (size_t)(n - hi) * ws);
         }
-    } else if (t->dtype == work) { /* a transposing copy in tiles of the triangle */
-        for (int64_t i = 0; i < n; i++) {
+    } else if (t->dtype == work) { /* a gathering copy in tiles of the triangle, rows written contiguously */
+        for (int64_t i = 0; i < n && zero; i++) {
             char *row = d + (size_t)(i * ld) * ws;
             if (up && i > 0) memset(row, 0, (size_t)i * ws);
             if (!up && i + 1 < n) memset(row + (size_t)(i + 1) * ws, 0, (size_t)(n - i - 1) * ws);
         }
-        for (int64_t i0 = 0; i0 < n; i0 += LA_TILE)
-            for (int64_t j0 = up ? i0 : 0; j0 < (up ? n : i0 + LA_TILE) && j0 < n; j0 += LA_TILE) {
-                int64_t i1 = i0 + LA_TILE < n ? i0 + LA_TILE : n, j1 = j0 + LA_TILE < n ? j0 + LA_TILE : n;
-                for (int64_t j = j0; j < j1; j++) {
-                    int64_t ia = up ? i0 : (j > i0 ? j : i0), ib = up ? (j + 1 < i1 ? j + 1 : i1) : i1;
+        for (int64_t i0 = 0; i0 < n; i0 += LA_GTILE)
+            for (int64_t j0 = up ? i0 : 0; j0 < n && (up || j0 <= i0); j0 += LA_GTILE) {
+                int64_t i1 = i0 + LA_GTILE < n ? i0 + LA_GTILE : n, j1 = j0 + LA_GTILE < n ? j0 + LA_GTILE : n;
+                for (int64_t i = i0; i < i1; i++) {
+                    int64_t ja = up ? (i > j0 ? i : j0) : j0, jb = up ? j1 : (i + 1 < j1 ? i + 1 : j1);
                     if (work == BN_DTYPE_F64) {
-                        const uint64_t *sp = (const uint64_t *)(const void *)base;
-                        uint64_t *dp = (uint64_t *)(void *)d, acc = 0;
-                        for (int64_t i = ia; i < ib; i++) {
-                            uint64_t v = sp[i * rs + j * cs];
-                            dp[i * ld + j] = v;
+                        const uint64_t *sp = (const uint64_t *)(const void *)base + i * rs;
+                        uint64_t *dp = (uint64_t *)(void *)d + i * ld, acc = 0;
+                        for (int64_t j = ja; j < jb; j++) {
+                            uint64_t v = sp[j * cs];
+                            dp[j] = v;
                             acc |= (((v >> 52) & 0x7FFu) + 1u) >> 11;
                         }
                         bad |= acc != 0;
                     } else {
-                        const uint32_t *sp = (const uint32_t *)(const void *)base;
-                        uint32_t *dp = (uint32_t *)(void *)d, acc = 0;
-                        for (int64_t i = ia; i < ib; i++) {
-                            uint32_t v = sp[i * rs + j * cs];
-                            dp[i * ld + j] = v;
+                        const uint32_t *sp = (const uint32_t *)(const void *)base + i * rs;
+                        uint32_t *dp = (uint32_t *)(void *)d + i * ld, acc = 0;
+                        for (int64_t j = ja; j < jb; j++) {
+                            uint32_t v = sp[j * cs];
+                            dp[j] = v;
                             acc |= (((v >> 23) & 0xFFu) + 1u) >> 8;
                         }
                         bad |= acc != 0;
@@ -304,10 +307,10 @@ bn_status bni_la_load_tri(const char *fn, const char *what, const bn_tensor *t, 
         for (int64_t i = 0; i < n; i++) {
             int64_t lo = up ? i : 0, hi = up ? n : i + 1;
             char *row = d + (size_t)(i * ld) * ws;
-            if (lo > 0) memset(row, 0, (size_t)lo * ws);
+            if (zero && lo > 0) memset(row, 0, (size_t)lo * ws);
             cvt(base + (i * rs + lo * cs) * (int64_t)es, (ptrdiff_t)(cs * (int64_t)es), row + (size_t)lo * ws,
                 (ptrdiff_t)ws, (size_t)(hi - lo));
-            if (hi < n) memset(row + (size_t)hi * ws, 0, (size_t)(n - hi) * ws);
+            if (zero && hi < n) memset(row + (size_t)hi * ws, 0, (size_t)(n - hi) * ws);
             bad |= bni_la_nonfinite(work, row + (size_t)lo * ws, hi - lo, 1, 0);
         }
     }
@@ -341,4 +344,25 @@ void bni_la_transpose_square(bn_dtype work, void *p, int64_t n, int64_t ld) {
 void bni_la_upper_to_lower(bn_dtype work, void *p, int64_t n, int64_t ld) {
     if (work == BN_DTYPE_F64) LA_SQUARE(double, (double *)p, n, ld, 1);
     else LA_SQUARE(float, (float *)p, n, ld, 1);
+}
+
+void bni_la_store_lower(bn_dtype work, const void *src, int64_t lds, void *dst, int64_t ldd, int64_t n) {
+    size_t ws = bni_dtype_size(work);
+    for (int64_t i0 = 0; i0 < n; i0 += LA_TILE)
+        for (int64_t j0 = 0; j0 <= i0; j0 += LA_TILE) {
+            int64_t i1 = i0 + LA_TILE < n ? i0 + LA_TILE : n;
+            for (int64_t i = i0; i < i1; i++) {
+                int64_t jb = j0 + LA_TILE < i + 1 ? j0 + LA_TILE : i + 1;
+                if (work == BN_DTYPE_F64) {
+                    const double *sp = (const double *)src + i;
+                    double *dp = (double *)dst + i * ldd;
+                    for (int64_t j = j0; j < jb; j++) dp[j] = sp[j * lds];
+                } else {
+                    const float *sp = (const float *)src + i;
+                    float *dp = (float *)dst + i * ldd;
+                    for (int64_t j = j0; j < jb; j++) dp[j] = sp[j * lds];
+                }
+            }
+        }
+    for (int64_t i = 0; i + 1 < n; i++) memset((char *)dst + (size_t)(i * ldd + i + 1) * ws, 0, (size_t)(n - i - 1) * ws);
 }

@@ -71,10 +71,15 @@ bn_status bni_la_load_t(const char *fn, const char *what, const bn_tensor *t, in
  * dst[i * ld + j] = A(j, i), i.e. the triangle lands mirrored. Only the
  * triangle is read; NaN and infinities in it are refused as bni_la_load
  * does (messages name A's row and column). A row-major A is copied row by
- * row with the check in the same pass; other layouts in tiles. */
+ * row with the check in the same pass; other layouts in tiles. With zero
+ * = 0, the part outside the triangle is left as it was. */
 bn_status bni_la_load_tri(const char *fn, const char *what, const bn_tensor *t, int64_t off, int64_t n, int64_t sm,
-                          int64_t sn, int upper, int transposed, bn_dtype work, void *dst, int64_t ld,
+                          int64_t sn, int upper, int transposed, int zero, bn_dtype work, void *dst, int64_t ld,
                           int64_t batch);
+
+/* dst (row-major, row stride ldd) = the lower triangle of the column-major
+ * matrix src (ld lds) as row-major lower triangle, zeros above; in tiles. */
+void bni_la_store_lower(bn_dtype work, const void *src, int64_t lds, void *dst, int64_t ldd, int64_t n);
 
 /* In place on the square n x n matrix p (dtype work, row stride ld):
  * transpose it; or move its strict upper triangle, transposed, onto the
