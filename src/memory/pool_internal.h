@@ -173,6 +173,10 @@ struct bn_pool {
     size_t align;
     char *small_base;
     size_t small_size;
+    /* bytes of the reserve carved into spans (grows only; written under the
+     * lock after the pagemap entries): every page below it maps to a span,
+     * so a pointer below it needs no NULL check of its span */
+    _Atomic size_t small_carved;
     _Atomic(bni_span *) *pagemap;
     size_t pagemap_bytes;
     int nclasses;
@@ -294,8 +298,13 @@ static inline bni_heap *bni_heap_get(bn_pool *pool, int create) {
     return bni_heap_get_slow(pool, create);
 }
 
-static inline int bni_is_small(const bn_pool *pool, const void *ptr) {
-    return (uintptr_t)ptr - (uintptr_t)pool->small_base < pool->small_size;
+/* ptr lies in the carved part of the small reserve (a pointer elsewhere in
+ * the reserve is no live block: the large path reports it). Relaxed: a live
+ * block's allocation, and so the carving before it, happened before the
+ * caller got the pointer. */
+static inline int bni_is_small(bn_pool *pool, const void *ptr) {
+    return (uintptr_t)ptr - (uintptr_t)pool->small_base <
+           atomic_load_explicit(&pool->small_carved, memory_order_relaxed);
 }
 
 /* Slot index of an offset into a span: offset * recip >> 40. The low 40 bits
@@ -347,9 +356,8 @@ __attribute__((always_inline)) static inline int bni_small_try_fast(bn_pool *poo
  * included, goes to bni_small_release. */
 __attribute__((always_inline)) static inline bn_status bni_small_release_fast(bn_pool *pool, void *ptr) {
     size_t page = (size_t)((char *)ptr - pool->small_base) >> BNI_PAGE_SHIFT;
-    bni_span *s = atomic_load_explicit(&pool->pagemap[page], memory_order_relaxed);
-    if (__builtin_expect(s == NULL, 0) ||
-        atomic_load_explicit(&s->hot_key, memory_order_relaxed) != bni_tl.key)
+    bni_span *s = atomic_load_explicit(&pool->pagemap[page], memory_order_relaxed); /* carved: never NULL */
+    if (__builtin_expect(atomic_load_explicit(&s->hot_key, memory_order_relaxed) != bni_tl.key, 0))
         return bni_small_release(pool, ptr);
     uint64_t prod = (uint64_t)((char *)ptr - s->start) * s->recip;
     bni_meta *mp = &s->meta[prod >> BNI_RECIP_SHIFT];

@@ -186,6 +186,7 @@ static bni_span *pool_take_span_locked(bn_pool *pool, bni_heap *h, int cls, int 
     for (uint32_t i = 0; i < npages; i++)
         atomic_store_explicit(&pool->pagemap[pool->small_pages_used + i], s, memory_order_relaxed);
     pool->small_pages_used += npages;
+    atomic_store_explicit(&pool->small_carved, pool->small_pages_used << BNI_PAGE_SHIFT, memory_order_release);
     s->owner = h;
     return s;
 }
