@@ -968,6 +968,117 @@ static void test_numpy(void) {
     CHECK(ncases == 7);
 }
 
+/* ---- layouts ------------------------------------------------------------
+ * The copies into LAPACK's buffers take different paths by layout (rows
+ * copied as they are, gathered in tiles, converted) and factor A or Aᵀ;
+ * every layout must give the contiguous result to within rounding. The
+ * elements a strided view skips hold NaN: reading one would be an error. */
+
+/* A view with the logical values A (n x n): 0 contiguous, 1 transposed
+ * storage, 2 step 2 in both dims, 3 reversed in both dims, 4 rows of a
+ * wider matrix (row stride n + 3). */
+static bn_tensor *layout_view(bn_dtype dt, int64_t n, const double *A, int kind) {
+    int64_t w = kind == 2 ? 2 * n : kind == 4 ? n + 3 : n, h = kind == 2 ? 2 * n : n;
+    double *S = malloc(sizeof(double) * (size_t)(w * h));
+    for (int64_t i = 0; i < w * h; i++) S[i] = NAN;
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t j = 0; j < n; j++) {
+            double v = A[i * n + j];
+            if (kind == 1) S[j * n + i] = v;
+            else if (kind == 2) S[2 * i * w + 2 * j] = v;
+            else if (kind == 3) S[(n - 1 - i) * n + (n - 1 - j)] = v;
+            else if (kind == 4) S[i * w + j + 1] = v;
+            else S[i * n + j] = v;
+        }
+    int64_t sh[2] = {h, w};
+    bn_tensor *base = make(dt, 2, sh, S), *v = NULL, *t = NULL;
+    free(S);
+    if (kind == 1) {
+        bn_tensor_transpose(base, 0, 1, &v);
+    } else if (kind == 2) {
+        bn_tensor_slice(base, 0, 0, INT64_MAX, 2, &t);
+        bn_tensor_slice(t, 1, 0, INT64_MAX, 2, &v);
+    } else if (kind == 3) {
+        bn_tensor_slice(base, 0, INT64_MAX, INT64_MIN, -1, &t);
+        bn_tensor_slice(t, 1, INT64_MAX, INT64_MIN, -1, &v);
+    } else if (kind == 4) {
+        bn_tensor_slice(base, 1, 1, n + 1, 1, &v);
+    } else {
+        return base;
+    }
+    bn_tensor_free(t);
+    bn_tensor_free(base);
+    return v;
+}
+
+static void test_layouts(void) {
+    static const int64_t sizes[2] = {7, 37};
+    for (int si = 0; si < 2; si++) {
+        int64_t n = sizes[si], sv[1] = {n};
+        double *R = malloc(sizeof(double) * (size_t)(n * n)), *A = malloc(sizeof(double) * (size_t)(n * n));
+        double *B = malloc(sizeof(double) * (size_t)n);
+        random_fill(R, n * n);
+        random_fill(B, n);
+        for (int64_t i = 0; i < n; i++) /* SPD, well conditioned: R Rᵀ / n + I */
+            for (int64_t j = 0; j < n; j++) {
+                double acc = i == j ? 1.0 : 0.0;
+                for (int64_t k = 0; k < n; k++) acc += R[i * n + k] * R[j * n + k] / (double)n;
+                A[i * n + j] = acc;
+            }
+        for (int t = 0; t < 3; t++) {
+            bn_dtype dt = t == 0 ? BN_DTYPE_F32 : t == 1 ? BN_DTYPE_F64 : BN_DTYPE_F16;
+            double tol = t == 2 ? 2e-2 : 50.0 * (double)n * eps_work(dt);
+            bn_tensor *b = make(dt, 1, sv, B);
+            enum { NF = 11 };
+            double *ref[NF] = {0};
+            int64_t cnt[NF] = {0};
+            for (int kind = 0; kind < 5; kind++) {
+                bn_tensor *a = layout_view(dt, n, A, kind), *o[NF] = {0}, *x1 = NULL, *x2 = NULL;
+                CHECK(a != NULL && bn_tensor_shape(a)[0] == n && bn_tensor_shape(a)[1] == n);
+                CHECK_OK(bn_linalg_cholesky(a, BN_LOWER, &o[0]));
+                CHECK_OK(bn_linalg_cholesky(a, BN_UPPER, &o[1]));
+                CHECK_OK(bn_linalg_eigh(a, BN_LOWER, &o[2], &x1));
+                bn_tensor_free(x1);
+                CHECK_OK(bn_linalg_eigh(a, BN_UPPER, &o[3], NULL));
+                CHECK_OK(bn_linalg_inv(a, &o[4]));
+                CHECK_OK(bn_linalg_solve(a, b, &o[5]));
+                CHECK_OK(bn_linalg_det(a, &o[6]));
+                CHECK_OK(bn_linalg_svd(a, BN_SVD_VALUES, NULL, &o[7], NULL));
+                CHECK_OK(bn_linalg_qr(a, BN_QR_REDUCED, &o[8], &x2));
+                bn_tensor_free(x2);
+                CHECK_OK(bn_linalg_pinv(a, -1, &o[9]));
+                CHECK_OK(bn_linalg_lstsq(a, b, -1, &o[10]));
+                for (int f = 0; f < NF; f++) {
+                    double *v = o[f] ? read_all(o[f]) : NULL;
+                    if (kind == 0) {
+                        ref[f] = v;
+                        cnt[f] = o[f] ? bn_tensor_numel(o[f]) : 0;
+                    } else if (v && ref[f] && !(t == 2 && f == 6)) { /* f16 det overflows at n = 37 */
+                        double e = rel_err(v, ref[f], cnt[f]);
+                        if (!(e <= tol)) {
+                            fprintf(stderr, "layout %d, n %d, dtype %d, function %d: relative difference %g > %g\n",
+                                    kind, (int)n, t, f, e, tol);
+                            bt_fail(__FILE__, __LINE__, "layout result differs");
+                        } else {
+                            bt_passed++;
+                        }
+                        free(v);
+                    } else {
+                        free(v);
+                    }
+                    bn_tensor_free(o[f]);
+                }
+                bn_tensor_free(a);
+            }
+            for (int f = 0; f < NF; f++) free(ref[f]);
+            bn_tensor_free(b);
+        }
+        free(R);
+        free(A);
+        free(B);
+    }
+}
+
 int main(void) {
     bn_ctx_options o;
     bn_ctx_options_default(&o);
@@ -977,6 +1088,7 @@ int main(void) {
     test_random_shapes();
     test_hilbert();
     test_batched();
+    test_layouts();
     test_numpy();
     bn_ctx_free(g_ctx);
     return bt_summary("test_linalg_decomp");

@@ -154,6 +154,27 @@ static void test_nonfinite(void) {
         CHECK_ERR(bn_linalg_inv(ainf, &out), BN_ERR_INVALID_ARGUMENT, "a has an infinity at row 2, column 2");
         CHECK_ERR(bn_linalg_solve(ok, bn, &out), BN_ERR_INVALID_ARGUMENT, "b has NaN at row 1, column 0");
         CHECK(out == SENTINEL && o2 == SENTINEL && o3 == SENTINEL);
+        /* Cholesky and eigh read only the named triangle: NaN in the other
+         * one is never seen; in the named upper one it is named, also
+         * through a transposed view (the copy then gathers) */
+        bn_tensor *ch = NULL, *w = NULL, *at = NULL;
+        CHECK_OK(bn_linalg_cholesky(a, BN_UPPER, &ch));
+        CHECK_OK(bn_linalg_eigh(a, BN_UPPER, &w, NULL));
+        bn_tensor_free(ch);
+        bn_tensor_free(w);
+        CHECK_OK(bn_tensor_transpose(a, 0, 1, &at)); /* NaN now at row 0, column 1: upper */
+        CHECK_ERR(bn_linalg_cholesky(at, BN_UPPER, &out), BN_ERR_INVALID_ARGUMENT, "a has NaN at row 0, column 1");
+        CHECK_ERR(bn_linalg_eigh(at, BN_UPPER, &out, NULL), BN_ERR_INVALID_ARGUMENT, "a has NaN at row 0, column 1");
+        CHECK_ERR(bn_linalg_solve(at, bn, &out), BN_ERR_INVALID_ARGUMENT, "a has NaN at row 0, column 1");
+        CHECK_ERR(bn_linalg_inv(at, &out), BN_ERR_INVALID_ARGUMENT, "a has NaN at row 0, column 1");
+        ch = NULL;
+        w = NULL;
+        CHECK_OK(bn_linalg_cholesky(at, BN_LOWER, &ch));
+        CHECK_OK(bn_linalg_eigh(at, BN_LOWER, &w, NULL));
+        bn_tensor_free(ch);
+        bn_tensor_free(w);
+        bn_tensor_free(at);
+        CHECK(out == SENTINEL);
         bn_tensor_free(a);
         bn_tensor_free(ainf);
         bn_tensor_free(ok);
