@@ -480,8 +480,9 @@ static void test_invalid(void) {
     bn_pool *pool = NULL, *other = NULL;
     CHECK_OK(bn_pool_new(&cfg, &pool));
     CHECK_OK(bn_pool_new(NULL, &other));
-    void *s, *l, *d, *o;
+    void *s, *l, *d, *o, *t;
     CHECK_OK(bn_pool_alloc(pool, 100, NULL, &s));
+    CHECK_OK(bn_pool_alloc(pool, 3000, NULL, &t));
     CHECK_OK(bn_pool_alloc(pool, 200000, NULL, &l));
     CHECK_OK(bn_pool_alloc(pool, 2 << 20, NULL, &d));
     CHECK_OK(bn_pool_alloc(other, 100, NULL, &o));
@@ -492,6 +493,15 @@ static void test_invalid(void) {
     CHECK_ERR(bn_pool_release(pool, &local), BN_ERR_INVALID_ARGUMENT, "not a live block");
     CHECK_ERR(bn_pool_release(pool, heap), BN_ERR_INVALID_ARGUMENT, "not a live block");
     CHECK_ERR(bn_pool_release(pool, (char *)s + 64), BN_ERR_INVALID_ARGUMENT, "not a live block");
+    CHECK_ERR(bn_pool_release(pool, (char *)s + 16), BN_ERR_INVALID_ARGUMENT, "not a live block");
+    CHECK_ERR(bn_pool_release(pool, (char *)s - 64), BN_ERR_INVALID_ARGUMENT, "not a live block");
+    /* past the last slot of a span whose size is not a multiple of the class
+     * (3072-byte slots: 21 in a 64 KiB span, then a 1 KiB tail) */
+    char *tail = (char *)((uintptr_t)t & ~(uintptr_t)0xffff) + 21 * 3072;
+    CHECK_ERR(bn_pool_release(pool, tail), BN_ERR_INVALID_ARGUMENT, "not a live block");
+    CHECK_ERR(bn_pool_release(pool, tail + 64), BN_ERR_INVALID_ARGUMENT, "not a live block");
+    /* inside the small reserve but past the spans carved so far */
+    CHECK_ERR(bn_pool_release(pool, (char *)s + ((size_t)32 << 20)), BN_ERR_INVALID_ARGUMENT, "not a live block");
     CHECK_ERR(bn_pool_release(pool, (char *)l + 4096), BN_ERR_INVALID_ARGUMENT, "not a live block");
     CHECK_ERR(bn_pool_release(pool, (char *)d + 64), BN_ERR_INVALID_ARGUMENT, "not a live block");
     CHECK_ERR(bn_pool_release(pool, o), BN_ERR_INVALID_ARGUMENT, "not a live block");
@@ -501,6 +511,7 @@ static void test_invalid(void) {
     CHECK_OK(bn_pool_get_stats(pool, &after));
     CHECK(memcmp(&before, &after, sizeof before) == 0);
     CHECK_OK(bn_pool_release(pool, s));
+    CHECK_OK(bn_pool_release(pool, t));
     CHECK_OK(bn_pool_release(pool, l));
     CHECK_OK(bn_pool_release(pool, d));
     CHECK_OK(bn_pool_get_stats(pool, &before));

@@ -339,7 +339,9 @@ __attribute__((noinline)) static bn_status release_large(bn_pool *pool, void *pt
 bn_status bn_pool_release(bn_pool *pool, void *ptr) {
     if (__builtin_expect(pool == NULL, 0)) return null_release_pool();
     if (ptr == NULL) return BN_OK;
-    if (bni_is_small(pool, ptr)) return bni_small_release_fast(pool, ptr);
+    size_t offset = (size_t)((uintptr_t)ptr - (uintptr_t)pool->small_base);
+    if (offset < atomic_load_explicit(&pool->small_carved, memory_order_relaxed)) /* bni_is_small */
+        return bni_small_release_fast(pool, ptr, offset);
     return release_large(pool, ptr);
 }
 

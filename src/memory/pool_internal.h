@@ -74,7 +74,8 @@ typedef struct bni_span {
      * a release whose thread's key matches takes the fast path (read by any
      * thread) */
     _Atomic uint64_t hot_key;
-    uint32_t slot_size, used; /* used: slots out, as the owner knows it */
+    int64_t slot_size;      /* 64-bit: the fast paths add it to a heap's avail as is */
+    uint32_t used;          /* slots out, as the owner knows it */
     bni_site *sites;        /* NULL unless the pool tracks sites */
     /* cold */
     uint32_t nslots, cls, npages, where, meta_cap, committed;
@@ -100,7 +101,10 @@ typedef struct bni_tag_cache {
  * for large blocks. */
 typedef struct bni_heap {
     /* hot */
-    int64_t pending; /* in-use change not yet added to pool->in_use_total */
+    /* BNI_FLUSH_BYTES - pending, where pending is the in-use change not yet
+     * added to pool->in_use_total: an allocation that would take it below 0
+     * or a release that would take it above 2 * BNI_FLUSH_BYTES flushes */
+    int64_t avail;
     bni_counter small_allocs;
     bni_span *cur[BNI_MAX_CLASSES]; /* never NULL: &bni_empty_span when none */
     /* cold */
@@ -337,11 +341,11 @@ static inline void *bni_span_pop(bni_span *s) {
 __attribute__((always_inline)) static inline int bni_small_try_fast(bn_pool *pool, bni_heap *h, size_t size,
                                                                     void **ptr) {
     bni_span *s = h->cur[pool->class_of[(size + 15) >> 4]];
-    int64_t np = h->pending + s->slot_size;
-    if (__builtin_expect(np > BNI_FLUSH_BYTES, 0)) return 0;
+    int64_t na = h->avail - s->slot_size;
+    if (__builtin_expect(na < 0, 0)) return 0;
     void *b = bni_span_pop(s);
     if (__builtin_expect(b == NULL, 0)) return 0;
-    h->pending = np;
+    h->avail = na;
     atomic_store_explicit(&s->meta[bni_slot_index(s, b)], bni_meta_make(size, BNI_TAG_UNTAGGED),
                           memory_order_relaxed);
     s->used++;
@@ -354,22 +358,23 @@ __attribute__((always_inline)) static inline int bni_small_try_fast(bn_pool *poo
  * span and it is that heap's current span for its class (the hot key
  * matches), the block is live and no flush is due. Everything else, errors
  * included, goes to bni_small_release. */
-__attribute__((always_inline)) static inline bn_status bni_small_release_fast(bn_pool *pool, void *ptr) {
-    size_t page = (size_t)((char *)ptr - pool->small_base) >> BNI_PAGE_SHIFT;
+__attribute__((always_inline)) static inline bn_status bni_small_release_fast(bn_pool *pool, void *ptr,
+                                                                          size_t offset) {
+    size_t page = offset >> BNI_PAGE_SHIFT; /* offset: ptr - small_base, below small_carved */
     bni_span *s = atomic_load_explicit(&pool->pagemap[page], memory_order_relaxed); /* carved: never NULL */
     if (__builtin_expect(atomic_load_explicit(&s->hot_key, memory_order_relaxed) != bni_tl.key, 0))
         return bni_small_release(pool, ptr);
     uint64_t prod = (uint64_t)((char *)ptr - s->start) * s->recip;
     bni_meta *mp = &s->meta[prod >> BNI_RECIP_SHIFT];
     bni_heap *h = bni_tl.heap;
-    int64_t np = h->pending - s->slot_size;
+    int64_t na = h->avail + s->slot_size;
     if (__builtin_expect((prod & BNI_RECIP_FRAC_MASK) != 0 ||
                              !(atomic_load_explicit(mp, memory_order_relaxed) & BNI_META_LIVE) ||
-                             np < -BNI_FLUSH_BYTES,
+                             na > 2 * BNI_FLUSH_BYTES,
                          0))
         return bni_small_release(pool, ptr);
     atomic_store_explicit(mp, 0, memory_order_relaxed);
-    h->pending = np;
+    h->avail = na;
     *(void **)ptr = s->free;
     s->free = ptr;
     s->used--;

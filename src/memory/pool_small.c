@@ -305,19 +305,18 @@ static bni_span *heap_refill(bn_pool *pool, bni_heap *h, int cls, int *exhausted
 
 static bn_status small_commit(bn_pool *pool, bni_heap *h, bni_span *s, void *b, size_t size, int tag,
                               const char *file, int line, void **ptr) {
-    uint32_t csize = s->slot_size;
-    int64_t np = h->pending + csize;
+    int64_t pending = BNI_FLUSH_BYTES - h->avail, np = pending + s->slot_size;
     int flushed = 0;
     if (np > BNI_FLUSH_BYTES) {
         if (!bni_pool_add_in_use(pool, np)) {
             *(void **)b = s->free; /* put the slot back: the pool stays as it was */
             s->free = b;
-            return bni_limit_error(pool, "bn_pool_alloc", (size_t)h->pending, size);
+            return bni_limit_error(pool, "bn_pool_alloc", pending > 0 ? (size_t)pending : 0, size);
         }
         np = 0;
         flushed = 1;
     }
-    h->pending = np;
+    h->avail = BNI_FLUSH_BYTES - np;
     uint32_t i = bni_slot_index(s, b);
     atomic_store_explicit(&s->meta[i], bni_meta_make(size, tag), memory_order_relaxed);
     if (s->sites != NULL) s->sites[i] = (bni_site){file, line};
@@ -409,15 +408,15 @@ bn_status bni_small_release(bn_pool *pool, void *ptr) {
         bni_pool_changed(pool);
         return BN_OK;
     }
-    int64_t np = h->pending - s->slot_size;
+    int64_t np = BNI_FLUSH_BYTES - h->avail - s->slot_size;
     if (s->owner == h) local_push(pool, h, s, ptr);
     else remote_push(s, ptr);
     if (np < -BNI_FLUSH_BYTES) {
-        h->pending = 0;
+        h->avail = BNI_FLUSH_BYTES;
         bni_pool_add_in_use(pool, np);
         bni_pool_changed(pool);
     } else {
-        h->pending = np;
+        h->avail = BNI_FLUSH_BYTES - np;
     }
     return BN_OK;
 }
@@ -456,8 +455,8 @@ static void heap_abandon(void *arg) {
             s = next;
         }
     }
-    int64_t pending = h->pending;
-    h->pending = 0;
+    int64_t pending = BNI_FLUSH_BYTES - h->avail;
+    h->avail = BNI_FLUSH_BYTES;
     if (bni_tl.heap == h) bni_tl = (bni_tls){0, 0, 0, NULL};
     pthread_mutex_lock(&pool->lock);
     h->next_abandoned = pool->abandoned;
@@ -485,6 +484,7 @@ static bni_heap *heap_new(bn_pool *pool) {
     h = bni_calloc(1, sizeof *h);
     if (h == NULL) return NULL;
     h->pool = pool;
+    h->avail = BNI_FLUSH_BYTES;
     h->key = atomic_fetch_add_explicit(&g_heap_key, 1, memory_order_relaxed);
     for (int c = 0; c < BNI_MAX_CLASSES; c++) h->cur[c] = &bni_empty_span;
     pthread_mutex_lock(&pool->lock);
