@@ -130,9 +130,6 @@ static int copy_check(bn_dtype work, const void *s, void *d, int64_t n) {
  * (T): a transpose in 16 x 16 tiles, writing runs of 16 consecutive
  * elements (strided loads are cheaper than strided stores). */
 #define LA_TILE 16
-#ifndef LA_GTILE
-#define LA_GTILE 16
-#endif
 #define LA_TRANSPOSE(T, src, sm, dst, ld, m, n)                                                  \
     do {                                                                                         \
         for (int64_t i0 = 0; i0 < (m); i0 += LA_TILE)                                            \
@@ -276,9 +273,9 @@ bn_status bni_la_load_tri(const char *fn, const char *what, const bn_tensor *t, 
             if (up && i > 0) memset(row, 0, (size_t)i * ws);
             if (!up && i + 1 < n) memset(row + (size_t)(i + 1) * ws, 0, (size_t)(n - i - 1) * ws);
         }
-        for (int64_t i0 = 0; i0 < n; i0 += LA_GTILE)
-            for (int64_t j0 = up ? i0 : 0; j0 < n && (up || j0 <= i0); j0 += LA_GTILE) {
-                int64_t i1 = i0 + LA_GTILE < n ? i0 + LA_GTILE : n, j1 = j0 + LA_GTILE < n ? j0 + LA_GTILE : n;
+        for (int64_t i0 = 0; i0 < n; i0 += LA_TILE)
+            for (int64_t j0 = up ? i0 : 0; j0 < n && (up || j0 <= i0); j0 += LA_TILE) {
+                int64_t i1 = i0 + LA_TILE < n ? i0 + LA_TILE : n, j1 = j0 + LA_TILE < n ? j0 + LA_TILE : n;
                 for (int64_t i = i0; i < i1; i++) {
                     int64_t ja = up ? (i > j0 ? i : j0) : j0, jb = up ? j1 : (i + 1 < j1 ? i + 1 : j1);
                     if (work == BN_DTYPE_F64) {
@@ -318,10 +315,9 @@ bn_status bni_la_load_tri(const char *fn, const char *what, const bn_tensor *t, 
     return tri_locate(fn, what, work, dst, n, ld, upper, transposed, batch);
 }
 
-/* Tiles of the square n x n matrix p (row stride ld) across the diagonal:
- * swap (mode 0: in-place transpose) or move the upper triangle onto the
- * lower one and zero it (mode 1). */
-#define LA_SQUARE(T, p, n, ld, mode)                                                           \
+/* In-place transpose of the square n x n matrix p (row stride ld) in
+ * tiles across the diagonal. */
+#define LA_SQUARE(T, p, n, ld)                                                                 \
     do {                                                                                       \
         for (int64_t i0 = 0; i0 < (n); i0 += LA_TILE)                                          \
             for (int64_t j0 = 0; j0 <= i0; j0 += LA_TILE) {                                    \
@@ -329,21 +325,16 @@ bn_status bni_la_load_tri(const char *fn, const char *what, const bn_tensor *t, 
                 int64_t j1 = j0 + LA_TILE < (n) ? j0 + LA_TILE : (n);                          \
                 for (int64_t i = i0; i < i1; i++)                                              \
                     for (int64_t j = j0; j < j1 && j < i; j++) {                               \
-                        T up_ = (p)[j * (ld) + i];                                             \
-                        (p)[j * (ld) + i] = (mode) ? (T)0 : (p)[i * (ld) + j];                 \
-                        (p)[i * (ld) + j] = up_;                                               \
+                        T t_ = (p)[j * (ld) + i];                                              \
+                        (p)[j * (ld) + i] = (p)[i * (ld) + j];                                 \
+                        (p)[i * (ld) + j] = t_;                                                \
                     }                                                                          \
             }                                                                                  \
     } while (0)
 
 void bni_la_transpose_square(bn_dtype work, void *p, int64_t n, int64_t ld) {
-    if (work == BN_DTYPE_F64) LA_SQUARE(double, (double *)p, n, ld, 0);
-    else LA_SQUARE(float, (float *)p, n, ld, 0);
-}
-
-void bni_la_upper_to_lower(bn_dtype work, void *p, int64_t n, int64_t ld) {
-    if (work == BN_DTYPE_F64) LA_SQUARE(double, (double *)p, n, ld, 1);
-    else LA_SQUARE(float, (float *)p, n, ld, 1);
+    if (work == BN_DTYPE_F64) LA_SQUARE(double, (double *)p, n, ld);
+    else LA_SQUARE(float, (float *)p, n, ld);
 }
 
 void bni_la_store_lower(bn_dtype work, const void *src, int64_t lds, void *dst, int64_t ldd, int64_t n) {

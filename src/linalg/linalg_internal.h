@@ -81,11 +81,8 @@ bn_status bni_la_load_tri(const char *fn, const char *what, const bn_tensor *t, 
  * matrix src (ld lds) as row-major lower triangle, zeros above; in tiles. */
 void bni_la_store_lower(bn_dtype work, const void *src, int64_t lds, void *dst, int64_t ldd, int64_t n);
 
-/* In place on the square n x n matrix p (dtype work, row stride ld):
- * transpose it; or move its strict upper triangle, transposed, onto the
- * strict lower one and zero the upper one. */
+/* Transpose the square n x n matrix p (dtype work, row stride ld) in place. */
 void bni_la_transpose_square(bn_dtype work, void *p, int64_t n, int64_t ld);
-void bni_la_upper_to_lower(bn_dtype work, void *p, int64_t n, int64_t ld);
 
 /* Store the m x n column-major matrix src (ld, dtype work) into t at element
  * offset off with row stride sm and column stride sn, converting. */
