@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "linalg/linalg_internal.h"
@@ -122,7 +123,44 @@ static int copy_check64(const uint64_t *restrict s, uint64_t *restrict d, int64_
     return acc != 0;
 }
 
+/* The same loops 8 or 4 lanes wide on x86 with AVX2 (chosen by
+ * bn_cpu_isa(), so BITNET_ISA can force the portable code): a row of a
+ * 256 x 256 f32 matrix is then copied and checked as fast as memcpy. */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define LA_HAVE_AVX2 1
+__attribute__((target("avx2"))) static int copy_check32_avx2(const uint32_t *restrict s, uint32_t *restrict d,
+                                                             int64_t n) {
+    uint32_t acc = 0;
+    for (int64_t i = 0; i < n; i++) {
+        uint32_t v = s[i];
+        d[i] = v;
+        acc |= (((v >> 23) & 0xFFu) + 1u) >> 8;
+    }
+    return acc != 0;
+}
+
+__attribute__((target("avx2"))) static int copy_check64_avx2(const uint64_t *restrict s, uint64_t *restrict d,
+                                                             int64_t n) {
+    uint64_t acc = 0;
+    for (int64_t i = 0; i < n; i++) {
+        uint64_t v = s[i];
+        d[i] = v;
+        acc |= (((v >> 52) & 0x7FFu) + 1u) >> 11;
+    }
+    return acc != 0;
+}
+#endif
+
 static int copy_check(bn_dtype work, const void *s, void *d, int64_t n) {
+#ifdef LA_HAVE_AVX2
+    static atomic_int avx2 = -1; /* every thread computes the same value */
+    int use = atomic_load_explicit(&avx2, memory_order_relaxed);
+    if (use < 0) {
+        use = bn_cpu_isa() >= BN_ISA_AVX2 && bn_cpu_isa() <= BN_ISA_AVX512;
+        atomic_store_explicit(&avx2, use, memory_order_relaxed);
+    }
+    if (use) return work == BN_DTYPE_F64 ? copy_check64_avx2(s, d, n) : copy_check32_avx2(s, d, n);
+#endif
     return work == BN_DTYPE_F64 ? copy_check64(s, d, n) : copy_check32(s, d, n);
 }
 
