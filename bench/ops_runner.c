@@ -6,9 +6,10 @@
  * bni_ew_kernels_for_isa; softmax, rmsnorm and sum from
  * bni_reduce_kernels_for_isa. The work is split over 1 or 2 threads of a
  * context with bn_ctx_parallel_for the way the ops split it: element-wise
- * ops in 64-element blocks, softmax and rmsnorm by rows (rows of
- * min(n, 4096) elements, at least 16384 elements per task, as
- * src/ops/softmax.c and norm.c), sum in chunks of 65536 elements whose
+ * ops in 64-element blocks, softmax and rmsnorm by rows through the
+ * multi-row kernels (rows of min(n, 4096) elements, at least 16384
+ * elements per task, non-temporal stores for outputs of 64 MiB and more:
+ * as src/ops/softmax.c and norm.c call them), sum in chunks of 65536 elements whose
  * partial sums are then added (as src/ops/reduce.c cuts long rows).
  *
  * GB/s counts the bytes an op must move: add/mul 12 bytes per element (two
@@ -41,6 +42,7 @@ typedef struct kjob {
     bni_ew_unary_fn un;
     const bni_reduce_kernels *rk;
     size_t cols;    /* row length of softmax / rmsnorm */
+    int stream;     /* softmax / rmsnorm: non-temporal stores, as the ops decide (bni_stream_worth) */
     float *partial; /* sum: one partial per chunk */
 } kjob;
 
@@ -49,11 +51,11 @@ static void krange(void *arg, size_t begin, size_t end, int thread) {
     const kjob *j = arg;
     switch (j->kind) {
     case K_SOFTMAX:
-        for (size_t r = begin; r < end; r++) j->rk->softmax_f32(j->a + r * j->cols, j->o + r * j->cols, j->cols);
+        j->rk->softmax_rows_f32(j->a + begin * j->cols, j->o + begin * j->cols, j->cols, end - begin, j->stream);
         return;
     case K_RMSNORM:
-        for (size_t r = begin; r < end; r++)
-            j->rk->rms_norm_f32(j->a + r * j->cols, j->b, 1e-5f, j->o + r * j->cols, j->cols);
+        j->rk->rms_norm_rows_f32(j->a + begin * j->cols, j->b, 1e-5f, j->o + begin * j->cols, j->cols, end - begin,
+                                 j->stream);
         return;
     case K_SUM:
         for (size_t c = begin; c < end; c++) {
@@ -186,7 +188,7 @@ int bnb_ops_main(int argc, char **argv) {
             run_arg r;
             memset(&r, 0, sizeof r);
             r.ctx = ctxs[ti];
-            r.j = (kjob){K_COPY, a, b, o, n, NULL, NULL, NULL, cols, partial};
+            r.j = (kjob){K_COPY, a, b, o, n, NULL, NULL, NULL, cols, bni_stream_worth(n * 4), partial};
             double copy_s = measure(&opt, &r, n);
             double copy_gbps = (double)n * 8 / copy_s / 1e9;
             for (int oi = 0; oi < NOPS; oi++) {

@@ -477,6 +477,28 @@ static void test_kernels(void) {
                 for (size_t i = 0; i < n; i++) ok_lsm &= fabsf(y0[i] - y1[i]) <= 8 * FLT_EPSILON * (fabsf(y0[i]) + 1);
             }
         }
+        /* the multi-row kernels (plain and streaming stores, at every
+         * alignment) give the one-row kernels' bits */
+        {
+            const size_t rl[] = {1, 5, 16, 100, 513, 1024, 4096, 9000};
+            for (size_t li = 0; li < sizeof rl / sizeof rl[0]; li++) {
+                size_t n = rl[li], rows = 60000 / n < 7 ? 60000 / n : 7;
+                for (int stream = 0; stream < 2; stream++)
+                    for (int off = 0; off < 3; off++) {
+                        const float *xs = x + off;
+                        k->rms_norm_rows_f32(xs, w, 1e-5f, y1 + off, n, rows, stream);
+                        for (size_t r = 0; r < rows; r++) {
+                            ref->rms_norm_f32(xs + r * n, w, 1e-5f, y0, n);
+                            ok_rms &= memcmp(y0, y1 + off + r * n, n * 4) == 0;
+                        }
+                        k->softmax_rows_f32(xs, y1 + off, n, rows, stream);
+                        for (size_t r = 0; r < rows; r++) {
+                            k->softmax_f32(xs + r * n, y0, n);
+                            ok_sm &= memcmp(y0, y1 + off + r * n, n * 4) == 0;
+                        }
+                    }
+            }
+        }
         /* NaN anywhere */
         for (size_t pos = 0; pos < 40; pos += 13) {
             float t[40];

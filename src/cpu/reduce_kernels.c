@@ -26,6 +26,8 @@ static pthread_once_t g_once = PTHREAD_ONCE_INIT;
         (k)->softmax_f32 = bni_softmax_f32_##isa;            \
         (k)->log_softmax_f32 = bni_log_softmax_f32_##isa;    \
         (k)->rms_norm_f32 = bni_rms_norm_f32_##isa;          \
+        (k)->softmax_rows_f32 = bni_softmax_rows_f32_##isa;  \
+        (k)->rms_norm_rows_f32 = bni_rms_norm_rows_f32_##isa; \
     } while (0)
 
 static void build(bn_isa isa, int usable, bni_reduce_kernels *k) {

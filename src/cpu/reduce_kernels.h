@@ -45,7 +45,21 @@ typedef struct bni_reduce_kernels {
     /* LlamaRMSNorm in f32: r = 1 / sqrtf(sumsq_f32(x) / n + eps);
      * y = x * r, then y *= w when w is not NULL (two roundings). y may be x. */
     void (*rms_norm_f32)(const float *x, const float *w, float eps, float *y, size_t n);
+    /* The same over `rows` consecutive rows of n elements (x and y advance
+     * by n). While one row is written the next is prefetched; with
+     * `stream` non-zero y is written with non-temporal stores, for outputs
+     * much larger than the caches (see bni_stream_worth). Same results as
+     * the one-row kernels. */
+    void (*softmax_rows_f32)(const float *x, float *y, size_t n, size_t rows, int stream);
+    void (*rms_norm_rows_f32)(const float *x, const float *w, float eps, float *y, size_t n, size_t rows,
+                              int stream);
 } bni_reduce_kernels;
+
+/* Outputs of at least this many bytes are written with non-temporal stores
+ * by the row kernels that support it: far beyond any L2 and most of an L3
+ * share, where write-allocating the lines costs a read per line written. */
+#define BNI_STREAM_MIN_BYTES ((size_t)64 << 20)
+static inline int bni_stream_worth(size_t out_bytes) { return out_bytes >= BNI_STREAM_MIN_BYTES; }
 
 /* The table for bn_cpu_isa(); never NULL. Thread-safe. */
 const bni_reduce_kernels *bni_reduce_kernels_get(void);
@@ -112,7 +126,10 @@ static inline float bni_pairwise_f32(const float *x, size_t n, float (*block)(co
     float bni_min_f32_##isa(const float *x, size_t n);                                         \
     void bni_softmax_f32_##isa(const float *x, float *y, size_t n);                            \
     void bni_log_softmax_f32_##isa(const float *x, float *y, size_t n);                        \
-    void bni_rms_norm_f32_##isa(const float *x, const float *w, float eps, float *y, size_t n);
+    void bni_rms_norm_f32_##isa(const float *x, const float *w, float eps, float *y, size_t n);              \
+    void bni_softmax_rows_f32_##isa(const float *x, float *y, size_t n, size_t rows, int stream);             \
+    void bni_rms_norm_rows_f32_##isa(const float *x, const float *w, float eps, float *y, size_t n, size_t rows, \
+                                     int stream);
 
 BNI_REDUCE_DECL(scalar)
 #if defined(__x86_64__) || defined(_M_X64)

@@ -27,6 +27,7 @@ typedef struct norm_job {
     double eps;
     const float *wf;       /* RMSNorm weight in f32 (NULL = none) */
     const double *wd, *bd; /* f64 weight and bias (NULL = none) */
+    int stream;            /* f32 output large enough for non-temporal stores */
     int failed;
 } norm_job;
 
@@ -87,6 +88,24 @@ static void norm_task(void *arg, size_t begin, size_t end, int thread) {
             j->failed = 1;
             return;
         }
+    }
+    if (direct) {
+        /* runs of rows that follow each other in memory (in and out) go to
+         * the multi-row kernel, which prefetches and may stream */
+        size_t r = begin;
+        while (r < end) {
+            const char *xp, *xq;
+            char *op, *oq;
+            bni_rows_at(&j->rows, (int64_t)r, &xp, &op);
+            size_t e = r + 1;
+            for (; e < end; e++) {
+                bni_rows_at(&j->rows, (int64_t)e, &xq, &oq);
+                if (xq != xp + (e - r) * (size_t)n * 4 || oq != op + (e - r) * (size_t)n * 4) break;
+            }
+            k->rms_norm_rows_f32((const float *)xp, j->wf, (float)j->eps, (float *)op, (size_t)n, e - r, j->stream);
+            r = e;
+        }
+        return;
     }
     for (size_t r = begin; r < end; r++) {
         const char *xp;
@@ -161,6 +180,7 @@ static bn_status norm_impl(const char *fn, const char *name, int layer, const bn
     j.odt = res->dtype;
     j.layer = layer;
     j.eps = eps;
+    j.stream = bni_stream_worth((size_t)bn_tensor_numel(x) * 4);
     int f64 = layer || x->dtype == BN_DTYPE_F64;
     float *wf = NULL;
     double *wd = NULL, *bd = NULL;

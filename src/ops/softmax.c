@@ -18,6 +18,7 @@ typedef struct sm_job {
     bni_rows rows;
     bn_dtype xdt, odt;
     int log;
+    int stream; /* contiguous f32 output large enough for non-temporal stores */
     int failed; /* a buffer allocation failed (checked before writing) */
 } sm_job;
 
@@ -57,6 +58,24 @@ static void sm_task(void *arg, size_t begin, size_t end, int thread) {
             j->failed = 1; /* only reached when the up-front check passed: see run() */
             return;
         }
+    }
+    if (direct && !j->log) {
+        /* runs of rows that follow each other in memory (in and out) go to
+         * the multi-row kernel, which prefetches and may stream */
+        size_t r = begin;
+        while (r < end) {
+            const char *xp, *xq;
+            char *op, *oq;
+            bni_rows_at(&j->rows, (int64_t)r, &xp, &op);
+            size_t e = r + 1;
+            for (; e < end; e++) {
+                bni_rows_at(&j->rows, (int64_t)e, &xq, &oq);
+                if (xq != xp + (e - r) * (size_t)n * 4 || oq != op + (e - r) * (size_t)n * 4) break;
+            }
+            k->softmax_rows_f32((const float *)xp, (float *)op, (size_t)n, e - r, j->stream);
+            r = e;
+        }
+        return;
     }
     for (size_t r = begin; r < end; r++) {
         const char *xp;
@@ -106,6 +125,7 @@ static bn_status softmax_impl(const char *fn, const char *name, int log, const b
     j.xdt = x->dtype;
     j.odt = res->dtype;
     j.log = log;
+    j.stream = bni_stream_worth((size_t)bn_tensor_numel(x) * 4);
     if (j.rows.nrows > 0 && j.rows.len > 0) {
         /* fail before writing anything if a row buffer cannot be had */
         void *probe = malloc((size_t)j.rows.len * 8);

@@ -13,6 +13,10 @@ typedef __m256 bnv_m;
 static inline bnv_f bnv_set1(float x) { return _mm256_set1_ps(x); }
 static inline bnv_f bnv_loadu(const float *p) { return _mm256_loadu_ps(p); }
 static inline void bnv_storeu(float *p, bnv_f v) { _mm256_storeu_ps(p, v); }
+/* Non-temporal store of a vector to p aligned to BNV_W floats (a plain store where the ISA has none). */
+static inline void bnv_stream(float *p, bnv_f v) { _mm256_stream_ps(p, v); }
+/* Orders the non-temporal stores before later stores (call after a streaming loop). */
+static inline void bnv_stream_fence(void) { _mm_sfence(); }
 static inline bnv_f bnv_add(bnv_f a, bnv_f b) { return _mm256_add_ps(a, b); }
 static inline bnv_f bnv_sub(bnv_f a, bnv_f b) { return _mm256_sub_ps(a, b); }
 static inline bnv_f bnv_mul(bnv_f a, bnv_f b) { return _mm256_mul_ps(a, b); }

@@ -1,23 +1,5 @@
-/* avx512 RMSNorm row: the reference's operations (cpu/kernels/scalar/norm.c)
- * with the products vectorized; results equal the scalar kernel's. */
-#include <math.h>
-#include <immintrin.h>
-
-#include "cpu/reduce_kernels.h"
-
-void bni_rms_norm_f32_avx512(const float *x, const float *w, float eps, float *y, size_t n) {
-    float var = bni_sumsq_f32_avx512(x, n) / (float)n;
-    float r = 1.0f / sqrtf(var + eps);
-    __m512 vr = _mm512_set1_ps(r);
-    size_t i = 0;
-    if (w) {
-        for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, _mm512_mul_ps(_mm512_loadu_ps(w + i), _mm512_mul_ps(_mm512_loadu_ps(x + i), vr)));
-        for (; i < n; i++) {
-            float h = x[i] * r;
-            y[i] = w[i] * h;
-        }
-    } else {
-        for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, _mm512_mul_ps(_mm512_loadu_ps(x + i), vr));
-        for (; i < n; i++) y[i] = x[i] * r;
-    }
-}
+/* avx512 RMSNorm rows: the shared body (cpu/kernels/norm_body.h) over avx512's
+ * vector layer; results equal the scalar kernel's bit for bit. */
+#include "cpu/kernels/avx512/vmath.h"
+#define BNV_ISA avx512
+#include "cpu/kernels/norm_body.h"

@@ -14,6 +14,10 @@ typedef __mmask16 bnv_m;
 static inline bnv_f bnv_set1(float x) { return _mm512_set1_ps(x); }
 static inline bnv_f bnv_loadu(const float *p) { return _mm512_loadu_ps(p); }
 static inline void bnv_storeu(float *p, bnv_f v) { _mm512_storeu_ps(p, v); }
+/* Non-temporal store of a vector to p aligned to BNV_W floats (a plain store where the ISA has none). */
+static inline void bnv_stream(float *p, bnv_f v) { _mm512_stream_ps(p, v); }
+/* Orders the non-temporal stores before later stores (call after a streaming loop). */
+static inline void bnv_stream_fence(void) { _mm_sfence(); }
 static inline bnv_f bnv_load_n(const float *p, size_t n) {
     return _mm512_maskz_loadu_ps((__mmask16)((1u << n) - 1u), p);
 }

@@ -15,6 +15,10 @@ typedef uint32x4_t bnv_m;
 static inline bnv_f bnv_set1(float x) { return vdupq_n_f32(x); }
 static inline bnv_f bnv_loadu(const float *p) { return vld1q_f32(p); }
 static inline void bnv_storeu(float *p, bnv_f v) { vst1q_f32(p, v); }
+/* Non-temporal store of a vector to p aligned to BNV_W floats (a plain store where the ISA has none). */
+static inline void bnv_stream(float *p, bnv_f v) { vst1q_f32(p, v); }
+/* Orders the non-temporal stores before later stores (call after a streaming loop). */
+static inline void bnv_stream_fence(void) { }
 static inline bnv_f bnv_add(bnv_f a, bnv_f b) { return vaddq_f32(a, b); }
 static inline bnv_f bnv_sub(bnv_f a, bnv_f b) { return vsubq_f32(a, b); }
 static inline bnv_f bnv_mul(bnv_f a, bnv_f b) { return vmulq_f32(a, b); }

@@ -14,6 +14,10 @@ typedef int bnv_m;
 static inline bnv_f bnv_set1(float x) { return x; }
 static inline bnv_f bnv_loadu(const float *p) { return *p; }
 static inline void bnv_storeu(float *p, bnv_f v) { *p = v; }
+/* Non-temporal store of a vector to p aligned to BNV_W floats (a plain store where the ISA has none). */
+static inline void bnv_stream(float *p, bnv_f v) { *p = v; }
+/* Orders the non-temporal stores before later stores (call after a streaming loop). */
+static inline void bnv_stream_fence(void) { }
 static inline bnv_f bnv_add(bnv_f a, bnv_f b) { return a + b; }
 static inline bnv_f bnv_sub(bnv_f a, bnv_f b) { return a - b; }
 static inline bnv_f bnv_mul(bnv_f a, bnv_f b) { return a * b; }
