@@ -95,10 +95,10 @@ typedef struct bni_tag_cache {
  * another thread is counted there, so one heap may go negative.
  *
  * Small blocks are counted by one counter per allocation (small_allocs)
- * and the pending in-use delta; everything else about them (in-use and
- * requested bytes, live blocks per class and per tag) is read from the
- * slots' meta words when statistics are asked for. The other counters are
- * for large blocks. */
+ * and the flush headroom (avail); everything else about them (in-use and
+ * requested bytes, live blocks per class and per tag, releases) is read
+ * from the slots' meta words when statistics are asked for, so the fast
+ * paths write nothing shared. The other counters are for large blocks. */
 typedef struct bni_heap {
     /* hot */
     /* BNI_FLUSH_BYTES - pending, where pending is the in-use change not yet
