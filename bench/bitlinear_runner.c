@@ -260,6 +260,8 @@ int bn_bench_bitlinear_main(int argc, char **argv) {
         }
         return bnb_bitlinear_cuda(&opt, (const int64_t(*)[2])cs, shapes_given ? nshapes : 0, ms, ms_given ? nms : 0);
 #else
+        (void)shapes_given;
+        (void)ms_given;
         fprintf(stderr, "bench bitlinear: --device cuda: this build has no CUDA backend (BITNET_CUDA=OFF or no nvcc)\n");
         return 2;
 #endif
