@@ -1,8 +1,10 @@
 /* bench_linalg: bn_matmul_into beside a direct CBLAS call on the same
- * buffers, in the same run, and a few LAPACK functions beside a direct
- * LAPACKE call; on 1 and 2 threads.
+ * buffers, in the same run, and every LAPACK-backed function beside the
+ * direct LAPACKE calls that give the same result; on 1 and 2 threads.
  *
- *   bench_linalg [--max-n N (default 2048)] [--threads 1,2] [--lapack-n N (default 512)] [common options]
+ *   bench_linalg [--max-n N (default 2048)] [--threads LIST (default 1,2)]
+ *                [--lapack-n LIST (default 512; 0 = skip)] [--dtypes f32,f64 (default f32)]
+ *                [--lapack-only] [--max-seconds S (default 3)] [common options]
  *
  * Square f32 products C = A B at n = 256, 512, ... up to --max-n, and the
  * BitNet b1.58 2B-4T projections y = x Wᵀ with W stored [out, in] as in
@@ -10,10 +12,23 @@
  * 128 rows of activations: we pass Wᵀ as a transposed view, so the product
  * goes to BLAS with a transpose flag. The direct baseline is the call our
  * code makes (cblas_sgemm; cblas_sgemv for one row), plus cblas_sgemm for
- * one row for reference. Ours and the baseline are timed alternately,
- * repetition by repetition (in alternating order), so machine noise hits
- * both alike; overhead_pct is the median over repetitions of
- * ours_i / direct_i - 1, robust to load bursts that span a pair. */
+ * one row for reference.
+ *
+ * LAPACK: solve (b [n]), cholesky (lower, upper), qr (reduced), svd
+ * (values, thin), eigh (with vectors, values), eig (values), inv, det,
+ * slogdet, lstsq (b [n]), pinv, matrix_rank and cond of an n x n row-major
+ * matrix (random; R Rᵀ + n I where it must be SPD) at each n of --lapack-n,
+ * in f32 and/or f64. Names are linalg/<function>/<dtype>; the direct
+ * baseline of each is named in the `vs` field and described in
+ * direct_f32/f64 below: a copy of A into a buffer allocated once (LAPACK
+ * overwrites its input), then the LAPACKE_?xxx_work routines with a
+ * workspace queried once, outside the timing. Repetitions are cut so that
+ * one case takes about --max-seconds (at least 3 pairs).
+ *
+ * Ours and the baseline are timed alternately, repetition by repetition
+ * (in alternating order), so machine noise hits both alike; overhead_pct
+ * is the median over repetitions of ours_i / direct_i - 1, robust to load
+ * bursts that span a pair. */
 #ifndef BENCH_LA_T /* the program; the #else part is the direct calls, included twice below */
 #include <cblas.h>
 #include <float.h>
@@ -167,6 +182,10 @@ typedef struct lajob {
     volatile double sink; /* keeps det/slogdet/rank/cond results alive */
 } lajob;
 
+/* The direct baseline's buffers: 64-byte aligned, as a careful caller's
+ * (and as our pool's blocks) are, so that alignment plays no part. */
+static void *amalloc(size_t bytes) { return aligned_alloc(64, (bytes + 63) / 64 * 64); }
+
 static void direct_f32(lajob *j);
 static void direct_f64(lajob *j);
 static int setup_f32(lajob *j);
@@ -281,10 +300,10 @@ static int bench_lapack(bnb_options *opt, bn_ctx *ctx, int threads, int op, int 
     }
     j.a = r;
     if (bn_tensor_randn(ctx, dt, 1, v, 0, 1, &j.b)) return 1;
-    j.s1 = malloc(es * nn);
-    j.s2 = malloc(es * nn);
-    j.s3 = malloc(es * nn);
-    j.s4 = malloc(es * nn);
+    j.s1 = amalloc(es * nn);
+    j.s2 = amalloc(es * nn);
+    j.s3 = amalloc(es * nn);
+    j.s4 = amalloc(es * nn);
     j.ipiv = malloc(sizeof(lapack_int) * (size_t)n * 8);
     if (!j.s1 || !j.s2 || !j.s3 || !j.s4 || !j.ipiv || (dbl ? setup_f64(&j) : setup_f32(&j))) {
         fprintf(stderr, "bench_linalg: set-up of %s failed\n", name);
@@ -470,7 +489,7 @@ static int BENCH_LA_FN(setup)(lajob *j) {
         if (!(j->iwork = malloc(sizeof(lapack_int) * (size_t)iq))) return 1;
     }
     j->lwork = (lapack_int)((double)q * (1.0 + 1e-6)) + 1;
-    j->work = malloc(sizeof(T) * (size_t)j->lwork);
+    j->work = amalloc(sizeof(T) * (size_t)j->lwork);
     return j->work == NULL;
 }
 
