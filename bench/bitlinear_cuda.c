@@ -18,6 +18,7 @@
 
 #include "bitnet/bitnet.h"
 #include "bitlinear_cuda.h"
+#include "cuda/cuda_internal.h"
 #include "harness.h"
 
 #define RING_BYTES ((size_t)192 << 20)
@@ -164,6 +165,36 @@ static uint32_t rnd(void) {
     return (uint32_t)(g_seed >> 11);
 }
 
+static void report(const bnb_options *opt, const bnb_result *ours, const bnb_result *rbf, const bnb_result *ri8,
+                   int64_t m, int64_t n, int64_t k, double bw, int nring, int is_default) {
+    double floor_us = (double)(n * k) / 4.0 / bw * 1e6;
+    double gops = 2.0 * (double)m * (double)n * (double)k / (ours->median * 1e-6) / 1e9;
+    double wgbs = (double)(n * k) / 4.0 / (ours->median * 1e-6) / 1e9;
+    const char *kern = bn_bitlinear_device_kernel_name(m);
+    if (opt->json) {
+        printf("{\"bench\":\"bitlinear\",\"device\":\"cuda\",\"kernel\":\"%s\",\"default\":%s,\"m\":%lld,"
+               "\"n\":%lld,\"k\":%lld,\"threads\":0,\"isa\":\"cuda\",\"median_us\":%.3f,\"p10_us\":%.3f,"
+               "\"p90_us\":%.3f,\"gop_s\":%.1f,\"weight_gb_s\":%.1f,\"floor_us\":%.3f,\"floor_ratio\":%.3f,"
+               "\"copy_gb_s\":%.1f,\"ring\":%d",
+               kern, is_default ? "true" : "false", (long long)m, (long long)n, (long long)k, ours->median, ours->p10,
+               ours->p90, gops, wgbs, floor_us, ours->median / floor_us, bw / 1e9, nring);
+        if (rbf) printf(",\"cublas_bf16_median_us\":%.3f", rbf->median);
+        else printf(",\"cublas_bf16_median_us\":null");
+        if (ri8) printf(",\"cublas_int8_median_us\":%.3f", ri8->median);
+        else printf(",\"cublas_int8_median_us\":null");
+        printf("}\n");
+    } else {
+        printf("%6lldx%-6lld m=%-4lld %-30s %9.2f us (p10 %.2f p90 %.2f) %7.1f GOP/s %6.1f GB/s  floor %.2f us "
+               "(x%.2f)",
+               (long long)n, (long long)k, (long long)m, kern, ours->median, ours->p10, ours->p90, gops, wgbs,
+               floor_us, ours->median / floor_us);
+        if (rbf) printf("  cuBLAS bf16 %.2f us (x%.2f)", rbf->median, rbf->median / ours->median);
+        if (ri8) printf("  cuBLAS int8 %.2f us (x%.2f)", ri8->median, ri8->median / ours->median);
+        printf("\n");
+    }
+    fflush(stdout);
+}
+
 static int bench_shape(bn_ctx *ctx, const bnb_options *opt, cudaStream_t s, double bw, int have_blas, int64_t n,
                        int64_t k, const int64_t *ms, int nms) {
     const bn_device gpu = {BN_DEVICE_CUDA, 0}, cpu = {BN_DEVICE_CPU, 0};
@@ -181,12 +212,9 @@ static int bench_shape(bn_ctx *ctx, const bnb_options *opt, cudaStream_t s, doub
     bl_run br = {.m = 0};
     br.nring = ring_count((size_t)(n * k) / 4);
     int ok = 1;
-    for (int i = 0; i < br.nring && ok; i++) {
+    for (int i = 0; i < br.nring && ok; i++)
         ok = bn_bitlinear_new_from_ternary(ctx, w, n, k, scales, 1, &br.ring[i]) == BN_OK &&
              bn_bitlinear_to_device(br.ring[i], gpu) == BN_OK;
-        if (ok) { /* keep only the GPU copy's memory busy: the CPU copy stays small enough */
-        }
-    }
     blas_run bf = {.n = n, .k = k, .int8 = 0}, bi = {.n = n, .k = k, .int8 = 1};
     bf.nring = ring_count((size_t)(n * k) * 2);
     bi.nring = ring_count((size_t)(n * k));
@@ -215,38 +243,23 @@ static int bench_shape(bn_ctx *ctx, const bnb_options *opt, cudaStream_t s, doub
         int64_t m = ms[mi];
         br.m = bf.m = bi.m = m;
         const int iters = 200;
-        bnb_result ours, rbf = {0}, ri8 = {0};
-        if (!time_graph(launch_bitnet, &br, s, iters, opt->reps, &ours)) {
-            fprintf(stderr, "bench bitlinear cuda: timing failed (%s)\n", bn_last_error());
-            return 0;
-        }
+        bnb_result rbf = {0}, ri8 = {0};
         int have_bf = have_blas && time_graph(launch_cublas, &bf, s, iters, opt->reps, &rbf);
         int have_i8 = have_blas && m >= 4 && time_graph(launch_cublas, &bi, s, iters, opt->reps, &ri8);
         cudaGetLastError();
-        double floor_us = (double)(n * k) / 4.0 / bw * 1e6;
-        double gops = 2.0 * (double)m * (double)n * (double)k / (ours.median * 1e-6) / 1e9;
-        double wgbs = (double)(n * k) / 4.0 / (ours.median * 1e-6) / 1e9;
-        if (opt->json) {
-            printf("{\"bench\":\"bitlinear\",\"device\":\"cuda\",\"kernel\":\"%s\",\"m\":%lld,\"n\":%lld,\"k\":%lld,"
-                   "\"threads\":0,\"isa\":\"cuda\",\"median_us\":%.3f,\"p10_us\":%.3f,\"p90_us\":%.3f,"
-                   "\"gop_s\":%.1f,\"weight_gb_s\":%.1f,\"floor_us\":%.3f,\"floor_ratio\":%.3f,"
-                   "\"copy_gb_s\":%.1f,\"ring\":%d",
-                   bn_bitlinear_device_kernel_name(m), (long long)m, (long long)n, (long long)k, ours.median,
-                   ours.p10, ours.p90, gops, wgbs, floor_us, ours.median / floor_us, bw / 1e9, br.nring);
-            if (have_bf) printf(",\"cublas_bf16_median_us\":%.3f", rbf.median);
-            else printf(",\"cublas_bf16_median_us\":null");
-            if (have_i8) printf(",\"cublas_int8_median_us\":%.3f", ri8.median);
-            else printf(",\"cublas_int8_median_us\":null");
-            printf("}\n");
-        } else {
-            printf("%6lldx%-6lld m=%-4lld %-22s %9.2f us (p10 %.2f p90 %.2f)  %7.1f GOP/s  %6.1f GB/s  "
-                   "floor %.2f us (x%.2f)",
-                   (long long)n, (long long)k, (long long)m, bn_bitlinear_device_kernel_name(m), ours.median,
-                   ours.p10, ours.p90, gops, wgbs, floor_us, ours.median / floor_us);
-            if (have_bf) printf("  cuBLAS bf16 %.2f us (ours x%.2f faster)", rbf.median, rbf.median / ours.median);
-            if (have_i8) printf("  cuBLAS int8 %.2f us (x%.2f)", ri8.median, ri8.median / ours.median);
-            printf("\n");
+        /* every kernel variant for this m: the default first */
+        int nvar = m == 1 ? 2 : m > 8 ? bni_cuda_bl_set_variant(0, 0) : 1;
+        for (int v = 0; v < nvar; v++) {
+            bni_cuda_bl_set_variant(m == 1 ? v : 0, m > 8 ? v : 0);
+            bnb_result ours;
+            if (!time_graph(launch_bitnet, &br, s, iters, opt->reps, &ours)) {
+                fprintf(stderr, "bench bitlinear cuda: timing failed (%s)\n", bn_last_error());
+                bni_cuda_bl_set_variant(0, 0);
+                return 0;
+            }
+            report(opt, &ours, have_bf ? &rbf : NULL, have_i8 ? &ri8 : NULL, m, n, k, bw, br.nring, v == 0);
         }
+        bni_cuda_bl_set_variant(0, 0);
         fflush(stdout);
     }
     for (int i = 0; i < br.nring; i++) bn_bitlinear_free(br.ring[i]);

@@ -10,6 +10,9 @@
 
 #include "bitnet/bitnet.h"
 #include "test_util.h"
+#ifdef BITNET_TEST_CUDA_VARIANTS
+#include "cuda/cuda_internal.h"
+#endif
 
 static bn_ctx *g_ctx;
 static const bn_device k_gpu = {BN_DEVICE_CUDA, 0};
@@ -191,13 +194,28 @@ static void check_bitlinear(int64_t n, int64_t k, int64_t m, int per_row, int ki
     bn_bitlinear_free(bl);
 }
 
-static void test_bitlinear(void) {
+static void test_shapes(void) {
     const int64_t shapes[][2] = {{1, 1}, {7, 13}, {16, 64}, {33, 100}, {130, 257}, {256, 2560}, {97, 6912},
                                  {640, 2560}, {300, 1000}};
     const int64_t ms[] = {1, 2, 3, 8, 9, 16, 17, 64, 65, 130};
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
         for (size_t i = 0; i < sizeof ms / sizeof ms[0]; i++)
             check_bitlinear(shapes[s][0], shapes[s][1], ms[i], (int)((s + i) % 2), (int)(i % 2));
+}
+
+static void test_bitlinear(void) {
+    test_shapes();
+#ifdef BITNET_TEST_CUDA_VARIANTS
+    /* every other kernel variant the benchmarks may choose */
+    int variants = bni_cuda_bl_set_variant(0, 0);
+    for (int v = 1; v < variants; v++) {
+        bni_cuda_bl_set_variant(0, v);
+        test_shapes();
+    }
+    bni_cuda_bl_set_variant(1, 0);
+    test_shapes();
+    bni_cuda_bl_set_variant(0, 0);
+#endif
     /* the overflow bound: all +1 weights, K = 2^20 */
     check_bitlinear(3, (int64_t)1 << 20, 1, 1, 2);
     check_bitlinear(3, (int64_t)1 << 20, 20, 1, 2);

@@ -187,86 +187,127 @@ __global__ void gemv_q(const uint32_t *__restrict__ w, const float *__restrict__
 }
 
 // Many tokens on int8 tensor cores (WMMA 16x16x16, int32 accumulation).
-// Block tile: 64 tokens x 128 rows, k in steps of 64; 8 warps in a 2 x 4
-// grid, each 32 x 32 (2 x 2 fragments). Activations are copied to shared
-// memory as they are; weights are decoded from codes to w in {-1, 0, 1}.
+// Block tile: BM tokens x BN rows, k in steps of 64, WM x WN warps, each
+// computing (BM / WM) x (BN / WN) in 16 x 16 fragments. Activations are
+// copied to shared memory as they are; weights are decoded from codes to w
+// in {-1, 0, 1}. The next k-step's global loads are issued into registers
+// before the current step's MMAs, so their latency overlaps the math.
 // Shared tiles are stored as k-slices of 16 bytes ([slice][row][16]) so
 // every fragment pointer is 32-byte aligned, as WMMA requires.
-constexpr int kBM = 64, kBN = 128, kBK = 64, kSlices = kBK / 16;
+constexpr int kBK = 64, kSlices = kBK / 16;
 
-__global__ void __launch_bounds__(256) gemm_tc(const uint32_t *__restrict__ w, const float *__restrict__ wscale,
-                                               int64_t n, int64_t kp, const int8_t *__restrict__ q,
-                                               const float *__restrict__ xscale, int64_t m_total,
-                                               float *__restrict__ y) {
+template <int BM, int BN, int WM, int WN>
+__global__ void __launch_bounds__(32 * WM * WN)
+    gemm_tc(const uint32_t *__restrict__ w, const float *__restrict__ wscale, int64_t n, int64_t kp,
+            const int8_t *__restrict__ q, const float *__restrict__ xscale, int64_t m_total, float *__restrict__ y) {
     using namespace nvcuda;
-    __shared__ __align__(128) int8_t sa[kSlices * kBM * 16];
-    __shared__ __align__(128) int8_t sb[kSlices * kBN * 16];
-    __shared__ __align__(128) int sc[8][32 * 32];
+    constexpr int T = 32 * WM * WN, TM = BM / WM, TN = BN / WN, FM = TM / 16, FN = TN / 16;
+    constexpr int NA = (BM * kSlices + T - 1) / T, NW = (BN + T - 1) / T;
+    __shared__ __align__(128) int8_t sa[kSlices * BM * 16];
+    __shared__ __align__(128) int8_t sb[kSlices * BN * 16];
+    __shared__ __align__(128) int sc[WM * WN][TM * TN];
     const int tid = threadIdx.x, warp = tid / kWarp;
-    const int wm = warp / 4, wn = warp % 4;
-    const int64_t m0 = (int64_t)blockIdx.y * kBM, n0 = (int64_t)blockIdx.x * kBN;
-    wmma::fragment<wmma::accumulator, 16, 16, 16, int> acc[2][2];
+    const int wm = warp / WN, wn = warp % WN;
+    const int64_t m0 = (int64_t)blockIdx.y * BM, n0 = (int64_t)blockIdx.x * BN;
+    const int64_t wrow = kp / 16;  // words per weight row
+    wmma::fragment<wmma::accumulator, 16, 16, 16, int> acc[FM][FN];
 #pragma unroll
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < FM; i++)
 #pragma unroll
-        for (int j = 0; j < 2; j++) wmma::fill_fragment(acc[i][j], 0);
+        for (int j = 0; j < FN; j++) wmma::fill_fragment(acc[i][j], 0);
 
-    for (int64_t k0 = 0; k0 < kp; k0 += kBK) {
-        {  // activations: 64 rows x 64 bytes = 256 vectors of 16 bytes
-            const int r = tid / 4, c = (tid % 4) * 16;
-            int4 v = make_int4(0, 0, 0, 0);
-            if (m0 + r < m_total) v = *reinterpret_cast<const int4 *>(q + (m0 + r) * kp + k0 + c);
-            *reinterpret_cast<int4 *>(sa + ((tid % 4) * kBM + r) * 16) = v;
+    int4 ra[NA];
+    uint4 rw[NW];
+    auto load = [&](int64_t k0) {
+#pragma unroll
+        for (int i = 0; i < NA; i++) {
+            const int v = tid + i * T, r = v / kSlices, c = v % kSlices;
+            ra[i] = make_int4(0, 0, 0, 0);
+            if (v < BM * kSlices && m0 + r < m_total)
+                ra[i] = __ldg(reinterpret_cast<const int4 *>(q + (m0 + r) * kp + k0) + c);
         }
-        {  // weights: 128 rows x 64 codes = 4 words per row, 2 threads per row
-            const int r = tid / 2, half = tid % 2;
-            uint32_t wd[2] = {0x55555555u, 0x55555555u};  // code 1 = w 0
-            if (n0 + r < n) {
-                const uint32_t *src = w + (n0 + r) * (kp / 16) + k0 / 16 + half * 2;
-                wd[0] = src[0];
-                wd[1] = src[1];
+#pragma unroll
+        for (int i = 0; i < NW; i++) {
+            const int r = tid + i * T;
+            rw[i] = make_uint4(0x55555555u, 0x55555555u, 0x55555555u, 0x55555555u);  // code 1 = w 0
+            if (r < BN && n0 + r < n) rw[i] = __ldg(reinterpret_cast<const uint4 *>(w + (n0 + r) * wrow + k0 / 16));
+        }
+    };
+    auto store = [&]() {
+#pragma unroll
+        for (int i = 0; i < NA; i++) {
+            const int v = tid + i * T, r = v / kSlices, c = v % kSlices;
+            if (v < BM * kSlices) *reinterpret_cast<int4 *>(sa + (c * BM + r) * 16) = ra[i];
+        }
+#pragma unroll
+        for (int i = 0; i < NW; i++) {
+            const int r = tid + i * T;
+            if (r >= BN) continue;
+            const uint32_t wd[4] = {rw[i].x, rw[i].y, rw[i].z, rw[i].w};
+#pragma unroll
+            for (int sl = 0; sl < 4; sl++) {
+                uint4 out;
+                out.x = __vsub4((wd[sl] >> 0) & 0x03030303u, 0x01010101u);
+                out.y = __vsub4((wd[sl] >> 2) & 0x03030303u, 0x01010101u);
+                out.z = __vsub4((wd[sl] >> 4) & 0x03030303u, 0x01010101u);
+                out.w = __vsub4((wd[sl] >> 6) & 0x03030303u, 0x01010101u);
+                *reinterpret_cast<uint4 *>(sb + (sl * BN + r) * 16) = out;
             }
-#pragma unroll
-            for (int i = 0; i < 2; i++)
-#pragma unroll
-                for (int s = 0; s < 4; s++) {
-                    const uint32_t codes = (wd[i] >> (2 * s)) & 0x03030303u;
-                    *reinterpret_cast<uint32_t *>(sb + ((half * 2 + i) * kBN + r) * 16 + 4 * s) =
-                        __vsub4(codes, 0x01010101u);
-                }
         }
+    };
+
+    load(0);
+    for (int64_t k0 = 0; k0 < kp; k0 += kBK) {
+        store();
         __syncthreads();
+        if (k0 + kBK < kp) load(k0 + kBK);
 #pragma unroll
-        for (int kk = 0; kk < kBK; kk += 16) {
-            wmma::fragment<wmma::matrix_a, 16, 16, 16, signed char, wmma::row_major> fa[2];
-            wmma::fragment<wmma::matrix_b, 16, 16, 16, signed char, wmma::col_major> fb[2];
+        for (int sl = 0; sl < kSlices; sl++) {
+            wmma::fragment<wmma::matrix_a, 16, 16, 16, signed char, wmma::row_major> fa[FM];
+            wmma::fragment<wmma::matrix_b, 16, 16, 16, signed char, wmma::col_major> fb[FN];
 #pragma unroll
-            for (int i = 0; i < 2; i++)
-                wmma::load_matrix_sync(
-                    fa[i], reinterpret_cast<const signed char *>(sa) + ((kk / 16) * kBM + wm * 32 + i * 16) * 16, 16);
+            for (int i = 0; i < FM; i++)
+                wmma::load_matrix_sync(fa[i],
+                                       reinterpret_cast<const signed char *>(sa) + (sl * BM + wm * TM + i * 16) * 16, 16);
 #pragma unroll
-            for (int j = 0; j < 2; j++)
-                wmma::load_matrix_sync(
-                    fb[j], reinterpret_cast<const signed char *>(sb) + ((kk / 16) * kBN + wn * 32 + j * 16) * 16, 16);
+            for (int j = 0; j < FN; j++)
+                wmma::load_matrix_sync(fb[j],
+                                       reinterpret_cast<const signed char *>(sb) + (sl * BN + wn * TN + j * 16) * 16, 16);
 #pragma unroll
-            for (int i = 0; i < 2; i++)
+            for (int i = 0; i < FM; i++)
 #pragma unroll
-                for (int j = 0; j < 2; j++) wmma::mma_sync(acc[i][j], fa[i], fb[j], acc[i][j]);
+                for (int j = 0; j < FN; j++) wmma::mma_sync(acc[i][j], fa[i], fb[j], acc[i][j]);
         }
         __syncthreads();
     }
 #pragma unroll
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < FM; i++)
 #pragma unroll
-        for (int j = 0; j < 2; j++)
-            wmma::store_matrix_sync(&sc[warp][i * 16 * 32 + j * 16], acc[i][j], 32, wmma::mem_row_major);
+        for (int j = 0; j < FN; j++)
+            wmma::store_matrix_sync(&sc[warp][i * 16 * TN + j * 16], acc[i][j], TN, wmma::mem_row_major);
     __syncwarp();
     const int lane = tid % kWarp;
-    for (int e = lane; e < 32 * 32; e += kWarp) {
-        const int64_t m = m0 + wm * 32 + e / 32, r = n0 + wn * 32 + e % 32;
+    for (int e = lane; e < TM * TN; e += kWarp) {
+        const int64_t m = m0 + wm * TM + e / TN, r = n0 + wn * TN + e % TN;
         if (m < m_total && r < n) y[m * n + r] = __fmul_rn((float)sc[warp][e], __fdiv_rn(wscale[r], xscale[m]));
     }
 }
+
+// The GEMM shapes on offer (bni_cuda_bl_set_variant picks one for tests
+// and benchmarks); variant 0 is the default.
+struct gemm_variant {
+    const char *name;
+    int bm, bn, threads;
+    void (*kernel)(const uint32_t *, const float *, int64_t, int64_t, const int8_t *, const float *, int64_t, float *);
+};
+const gemm_variant k_gemm[] = {
+    {"cuda-gemm-wmma-int8-32x64", 32, 64, 128, gemm_tc<32, 64, 2, 2>},
+    {"cuda-gemm-wmma-int8-64x128", 64, 128, 256, gemm_tc<64, 128, 2, 4>},
+    {"cuda-gemm-wmma-int8-64x64", 64, 64, 128, gemm_tc<64, 64, 2, 2>},
+};
+constexpr int kGemmVariants = sizeof k_gemm / sizeof k_gemm[0];
+int g_gemm_variant = 0;
+int g_m1_split = 0;  // 1: one token through the quantize kernel + gemv_q
 
 int g_sms[64];
 
@@ -289,9 +330,16 @@ extern "C" {
 int bni_cuda_bl_device(const bni_cuda_bl *w) { return w->dev; }
 
 const char *bni_cuda_bl_kernel_name(int64_t m) {
-    if (m == 1) return "cuda-gemv-dp4a-fused";
+    if (m == 1 && !g_m1_split) return "cuda-gemv-dp4a-fused";
     if (m <= kGemvMaxM) return "cuda-gemv-dp4a";
-    return "cuda-gemm-wmma-int8";
+    return k_gemm[g_gemm_variant].name;
+}
+
+int bni_cuda_bl_set_variant(int m1_split, int gemm) {
+    if (gemm < 0 || gemm >= kGemmVariants) return kGemmVariants;
+    g_m1_split = m1_split != 0;
+    g_gemm_variant = gemm;
+    return kGemmVariants;
 }
 
 bn_status bni_cuda_bl_upload(int index, const int8_t *wv, const float *scales, int64_t n, int64_t k,
@@ -355,10 +403,10 @@ bn_status bni_cuda_bl_forward(const bni_cuda_bl *w, const float *x, int64_t m, f
     cudaStream_t s = static_cast<cudaStream_t>(stream);
     if (m == 0 || w->n == 0) return BN_OK;
     const int sms = sm_count(w->dev);
-    if (m == 1 && w->kp <= kFusedMaxKp) {
+    if (m == 1 && w->kp <= kFusedMaxKp && !g_m1_split) {
         const int threads = 512, rows_per_block = threads / kWarp;
         int64_t blocks = (w->n + rows_per_block - 1) / rows_per_block;
-        if (blocks > sms) blocks = sms;
+        if (blocks > 4 * sms) blocks = 4 * sms;
         gemv_fused<<<(unsigned)blocks, threads, (size_t)w->kp, s>>>(w->w, w->scale, w->n, w->kp, x, w->k, y);
     } else {
         // Activation codes, scales and sums in one block from the cache.
@@ -375,8 +423,9 @@ bn_status bni_cuda_bl_forward(const bni_cuda_bl *w, const float *x, int64_t m, f
             if (blocks > 4 * sms) blocks = 4 * sms;
             gemv_q<kGemvMaxM><<<(unsigned)blocks, threads, 0, s>>>(w->w, w->scale, w->n, w->kp, q, xscale, xsum, m, y);
         } else {
-            dim3 grid((unsigned)((w->n + kBN - 1) / kBN), (unsigned)((m + kBM - 1) / kBM));
-            gemm_tc<<<grid, 256, 0, s>>>(w->w, w->scale, w->n, w->kp, q, xscale, m, y);
+            const gemm_variant &g = k_gemm[g_gemm_variant];
+            dim3 grid((unsigned)((w->n + g.bn - 1) / g.bn), (unsigned)((m + g.bm - 1) / g.bm));
+            g.kernel<<<grid, g.threads, 0, s>>>(w->w, w->scale, w->n, w->kp, q, xscale, m, y);
         }
         // Stream-ordered: the next allocation on this stream may reuse it.
         bni_cuda_release(w->dev, ws);
