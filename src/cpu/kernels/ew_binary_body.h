@@ -1,6 +1,7 @@
 /* Body of the f32 binary kernels, included by src/cpu/kernels/<isa>/binary.c
  * after that ISA's vmath.h and `#define BNV_ISA <isa>`. */
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "cpu/ew_kernels.h"
@@ -33,9 +34,29 @@ static inline bnv_f bnv_op_max(bnv_f a, bnv_f b) { return bnv_select(bnv_isnan(a
     } while (0)
 #endif
 
+/* One call writing at least this many floats (32 MiB) streams its output
+ * past the caches with non-temporal stores: no read for ownership of lines
+ * that are only written. A call that large only comes from a tensor far
+ * larger than the caches (the ops hand each thread one contiguous range). */
+#define BNV_STREAM_MIN_FLOATS ((size_t)8 << 20)
+
 #define BNV_DEF_BINARY(op)                                                                   \
     static void BNV_NAME(op, vv)(const float *a, const float *b, float *o, size_t n) {       \
         size_t i = 0;                                                                        \
+        if (n >= BNV_STREAM_MIN_FLOATS && BNV_W > 1) {                                       \
+            size_t mis = ((uintptr_t)o / sizeof(float)) & (BNV_W - 1);                      \
+            if ((uintptr_t)o % sizeof(float) == 0 && mis != 0) { /* peel to alignment */     \
+                i = BNV_W - mis;                                                             \
+                BNV_TAIL_LOAD(pa, a, i);                                                     \
+                BNV_TAIL_LOAD(pb, b, i);                                                     \
+                BNV_TAIL_STORE(o, bnv_op_##op(pa, pb), i);                                   \
+            }                                                                                \
+            if ((uintptr_t)(o + i) % (BNV_W * sizeof(float)) == 0) {                        \
+                for (; i + BNV_W <= n; i += BNV_W)                                           \
+                    bnv_stream(o + i, bnv_op_##op(bnv_loadu(a + i), bnv_loadu(b + i)));      \
+                bnv_stream_fence();                                                          \
+            }                                                                                \
+        }                                                                                    \
         for (; i + 2 * BNV_W <= n; i += 2 * BNV_W) {                                         \
             bnv_f r0 = bnv_op_##op(bnv_loadu(a + i), bnv_loadu(b + i));                      \
             bnv_f r1 = bnv_op_##op(bnv_loadu(a + i + BNV_W), bnv_loadu(b + i + BNV_W));      \
