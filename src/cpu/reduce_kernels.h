@@ -106,10 +106,6 @@ static inline float bni_fold32(float *l) {
     return l[0];
 }
 
-#ifndef BNI_PF_BLOCKS
-#define BNI_PF_BLOCKS 4
-#endif
-
 /* Whole-row driver over a block function (inlined into each ISA's file). */
 static inline float bni_pairwise_f32(const float *x, size_t n, float (*block)(const float *, size_t)) {
     if (n <= BNI_SUM_BLOCK) return block(x, n);
@@ -117,13 +113,6 @@ static inline float bni_pairwise_f32(const float *x, size_t n, float (*block)(co
     bni_pw32_init(&pw);
     for (size_t i = 0; i < n; i += BNI_SUM_BLOCK) {
         size_t m = n - i < BNI_SUM_BLOCK ? n - i : BNI_SUM_BLOCK;
-        /* the block BNI_PF_BLOCKS ahead, one cache line at a time: the
-         * hardware prefetchers stop at page boundaries */
-        if (i + BNI_PF_BLOCKS * BNI_SUM_BLOCK < n) {
-            const float *p = x + i + BNI_PF_BLOCKS * BNI_SUM_BLOCK;
-            size_t left = n - i - BNI_PF_BLOCKS * BNI_SUM_BLOCK;
-            for (size_t l = 0; l < BNI_SUM_BLOCK && l < left; l += 16) __builtin_prefetch(p + l, 0, 3);
-        }
         bni_pw32_push(&pw, block(x + i, m), 0);
     }
     return bni_pw32_finish(&pw);
