@@ -112,6 +112,20 @@ __attribute__((target("avx2,fma"))) static float dot_f32_avx2(const float *a, co
 }
 #endif
 
+#ifdef BN_MODEL_HAVE_AVX2
+/* o += p * v over n floats (attention's weighted sum of values). */
+__attribute__((target("avx2,fma"))) static void axpy_avx2(float *o, float p, const float *v, int64_t n) {
+    const __m256 pv = _mm256_set1_ps(p);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(o + i, _mm256_fmadd_ps(pv, _mm256_loadu_ps(v + i), _mm256_loadu_ps(o + i)));
+    for (; i < n; i++) o[i] += p * v[i];
+}
+#endif
+
+static void axpy(float *o, float p, const float *v, int64_t n) {
+    for (int64_t i = 0; i < n; i++) o[i] += p * v[i];
+}
+
 /* BitNetRMSNorm: x * rsqrt(mean(x^2) + eps), then weight * that (f32). */
 static void rms_norm_rows(const float *x, int64_t ldx, const float *w, int64_t m, int64_t n, double eps, float *y,
                           int64_t ldy) {
@@ -143,6 +157,7 @@ static void rope_row(const bn_model *m, float *x, int64_t heads, int64_t p) {
 typedef struct attn_job {
     bn_model *m;
     int64_t layer, pos0;
+    int avx2; /* the AVX2 dot and axpy (chosen by bn_cpu_isa()) */
 } attn_job;
 
 static void attn_task(void *arg, size_t begin, size_t end, int thread) {
@@ -159,7 +174,12 @@ static void attn_task(void *arg, size_t begin, size_t end, int thread) {
         const float *q = m->q + i * m->QD + h * m->HD;
         float mx = -INFINITY;
         for (int64_t t = 0; t < n; t++) {
-            float s = dot_f32(q, kc + t * m->KVD + kh * m->HD, m->HD) * scale;
+            const float *kt = kc + t * m->KVD + kh * m->HD;
+#ifdef BN_MODEL_HAVE_AVX2
+            float s = (j->avx2 ? dot_f32_avx2(q, kt, m->HD) : dot_f32(q, kt, m->HD)) * scale;
+#else
+            float s = dot_f32(q, kt, m->HD) * scale;
+#endif
             sc[t] = s;
             if (s > mx) mx = s;
         }
@@ -174,7 +194,13 @@ static void attn_task(void *arg, size_t begin, size_t end, int thread) {
         for (int64_t t = 0; t < n; t++) {
             float p = sc[t] * inv;
             const float *v = vc + t * m->KVD + kh * m->HD;
-            for (int64_t d = 0; d < m->HD; d++) o[d] += p * v[d];
+#ifdef BN_MODEL_HAVE_AVX2
+            if (j->avx2) {
+                axpy_avx2(o, p, v, m->HD);
+                continue;
+            }
+#endif
+            axpy(o, p, v, m->HD);
         }
     }
 }
@@ -214,6 +240,62 @@ static void head_task(void *arg, size_t begin, size_t end, int thread) {
     }
 }
 
+/* Per-row work between the matrix products, split over the context's
+ * threads by rows (prefill) and run inline for a few rows (decode, where a
+ * wake-up costs more than the work). */
+typedef enum { ROWS_ADD_NORM_QUANT, ROWS_NORM, ROWS_RELU2_NORM, ROWS_ADD } rows_kind;
+
+typedef struct rows_job {
+    bn_model *m;
+    rows_kind kind;
+    const float *w; /* norm weight */
+    int add;        /* ROWS_ADD_NORM_QUANT: first x += tmp */
+} rows_job;
+
+static void rows_task(void *arg, size_t begin, size_t end, int thread) {
+    (void)thread;
+    const rows_job *j = arg;
+    bn_model *m = j->m;
+    const int64_t H = m->H, I = m->I;
+    const double eps = m->cfg.rms_norm_eps;
+    for (int64_t r = (int64_t)begin; r < (int64_t)end; r++) {
+        float *x = m->x + r * H;
+        switch (j->kind) {
+        case ROWS_ADD_NORM_QUANT:
+            if (j->add)
+                for (int64_t i = 0; i < H; i++) x[i] += m->tmp[r * H + i];
+            rms_norm_rows(x, H, j->w, 1, H, eps, m->xn + r * H, H);
+            bn_bitlinear_quantize_activations(m->xn + r * H, 1, H, m->qx + r * H, m->qs + r);
+            break;
+        case ROWS_NORM: /* attention output -> attn_sub norm */
+            rms_norm_rows(m->att + r * m->QD, m->QD, j->w, 1, m->QD, eps, m->xn + r * m->QD, m->QD);
+            break;
+        case ROWS_RELU2_NORM: {
+            float *g = m->gate + r * I;
+            const float *u = m->up + r * I;
+            for (int64_t i = 0; i < I; i++) {
+                float v = g[i] > 0 ? g[i] : 0;
+                g[i] = (v * v) * u[i];
+            }
+            rms_norm_rows(g, I, j->w, 1, I, eps, m->xn + r * I, I);
+            break;
+        }
+        case ROWS_ADD:
+            for (int64_t i = 0; i < H; i++) x[i] += m->tmp[r * H + i];
+            break;
+        }
+    }
+}
+
+static bn_status run_rows(bn_model *m, int64_t n, rows_kind kind, const float *w, int add) {
+    rows_job j = {m, kind, w, add};
+    if (n < 4) {
+        rows_task(&j, 0, (size_t)n, 0);
+        return BN_OK;
+    }
+    return bn_ctx_parallel_for(m->ctx, (size_t)n, 1, rows_task, &j);
+}
+
 /* y = W x for both of a pair sharing one quantized input (q8 in m->qx, m->qs) */
 static bn_status lin_q8(bn_model *m, const bn_bitlinear *w, int64_t rows, float *y) {
     return bn_bitlinear_forward_q8(m->ctx, w, m->qx, m->qs, rows, y, NULL, 0);
@@ -234,11 +316,14 @@ static bn_status run_chunk(bn_model *m, const int32_t *tok, int64_t n, float *lo
             memcpy(m->x + i * H, m->embed + (int64_t)tok[i] * H, (size_t)H * sizeof(float));
         }
     }
+    int avx2 = 0;
+#ifdef BN_MODEL_HAVE_AVX2
+    avx2 = bn_cpu_isa() >= BN_ISA_AVX2 && bn_cpu_isa() <= BN_ISA_AVX512;
+#endif
     for (int64_t l = 0; l < m->L; l++) {
         bn_layer *y = &m->layers[l];
-        /* attention */
-        rms_norm_rows(m->x, H, y->in_norm, n, H, eps, m->xn, H);
-        if ((s = bn_bitlinear_quantize_activations(m->xn, n, H, m->qx, m->qs))) return s;
+        /* attention (the previous layer's MLP output is added to x here) */
+        if ((s = run_rows(m, n, ROWS_ADD_NORM_QUANT, y->in_norm, l > 0))) return s;
         if ((s = lin_q8(m, y->q, n, m->q))) return s;
         if ((s = lin_q8(m, y->k, n, m->k))) return s;
         if ((s = lin_q8(m, y->v, n, m->v))) return s;
@@ -250,24 +335,18 @@ static bn_status run_chunk(bn_model *m, const int32_t *tok, int64_t n, float *lo
             memcpy(kc + p * m->KVD, m->k + i * m->KVD, (size_t)m->KVD * sizeof(float));
             memcpy(vc + p * m->KVD, m->v + i * m->KVD, (size_t)m->KVD * sizeof(float));
         }
-        attn_job aj = {m, l, m->pos};
+        attn_job aj = {m, l, m->pos, avx2};
         if ((s = bn_ctx_parallel_for(m->ctx, (size_t)(n * m->NH), 1, attn_task, &aj))) return s;
-        rms_norm_rows(m->att, m->QD, y->attn_sub, n, m->QD, eps, m->xn, m->QD);
+        if ((s = run_rows(m, n, ROWS_NORM, y->attn_sub, 0))) return s;
         if ((s = bn_bitlinear_forward(m->ctx, y->o, m->xn, n, m->tmp))) return s;
-        for (int64_t i = 0; i < n * H; i++) m->x[i] += m->tmp[i];
         /* MLP */
-        rms_norm_rows(m->x, H, y->post_norm, n, H, eps, m->xn, H);
-        if ((s = bn_bitlinear_quantize_activations(m->xn, n, H, m->qx, m->qs))) return s;
+        if ((s = run_rows(m, n, ROWS_ADD_NORM_QUANT, y->post_norm, 1))) return s;
         if ((s = lin_q8(m, y->gate, n, m->gate))) return s;
         if ((s = lin_q8(m, y->up, n, m->up))) return s;
-        for (int64_t i = 0; i < n * m->I; i++) {
-            float g = m->gate[i] > 0 ? m->gate[i] : 0;
-            m->gate[i] = (g * g) * m->up[i];
-        }
-        rms_norm_rows(m->gate, m->I, y->ffn_sub, n, m->I, eps, m->xn, m->I);
+        if ((s = run_rows(m, n, ROWS_RELU2_NORM, y->ffn_sub, 0))) return s;
         if ((s = bn_bitlinear_forward(m->ctx, y->down, m->xn, n, m->tmp))) return s;
-        for (int64_t i = 0; i < n * H; i++) m->x[i] += m->tmp[i];
     }
+    if (m->L > 0 && (s = run_rows(m, n, ROWS_ADD, NULL, 0))) return s;
     if (logits) {
         int64_t first = all_logits ? 0 : n - 1;
         if (all_logits || last_chunk) {
