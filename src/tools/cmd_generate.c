@@ -200,9 +200,16 @@ int bn_cli_cmd_generate(int argc, char **argv) {
     if (st) { rc = cli_lib_error("bn_model_load", st); goto done; }
 #ifdef BITNET_HAVE_TOKENIZER
     if (!ids_mode) {
+        /* tokenizer.json inside a Hugging Face directory, or beside a GGUF file */
         char tpath[4096];
         struct stat sb;
-        snprintf(tpath, sizeof tpath, "%s/tokenizer.json", model);
+        if (stat(model, &sb) == 0 && S_ISREG(sb.st_mode)) {
+            const char *slash = strrchr(model, '/');
+            int dirlen = slash ? (int)(slash - model) : 1;
+            snprintf(tpath, sizeof tpath, "%.*s/tokenizer.json", dirlen, slash ? model : ".");
+        } else {
+            snprintf(tpath, sizeof tpath, "%s/tokenizer.json", model);
+        }
         if (stat(tpath, &sb) == 0) {
             bn_tokenizer_options to;
             bn_tokenizer_options_default(&to);

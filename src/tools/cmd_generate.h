@@ -10,13 +10,15 @@
     "                [--repeat-penalty R] [--seed S] [--chat] [--system TEXT] [--ids] [--threads N]\n"                \
     "                [--device cpu|cuda]"
 #define BN_CLI_GENERATE_DETAILS                                                                     \
-    "MODEL is a Hugging Face directory (config.json + model.safetensors; master or packed).\n"     \
+    "MODEL is a Hugging Face directory (config.json + model.safetensors; master or packed) or a\n" \
+    "GGUF file (bitnet-b1.58: I2_S, TQ1_0, TQ2_0); its tokenizer.json is the one in the directory\n" \
+    "or beside the GGUF file.\n"                                                                   \
     "The prompt comes from -p or, without it, from stdin. With a tokenizer.json beside the\n"      \
     "weights the prompt is text (BOS added) and the output text; without one (or with --ids) the\n" \
     "prompt is whitespace-separated token ids and the output ids, one per line.\n"                \
     "Generation stops at an EOS id of config.json or after N tokens.\n\n"                          \
     "options:\n"                                                                                    \
-    "  -m, --model DIR         the model directory\n"                                               \
+    "  -m, --model PATH        the model directory or GGUF file\n"                                  \
     "  -p, --prompt TEXT       the prompt (default: stdin)\n"                                       \
     "  -n N                    most tokens to generate (default 128)\n"                             \
     "  --temp T                temperature; 0 (default) = greedy\n"                                 \
