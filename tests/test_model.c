@@ -176,6 +176,7 @@ static void check_errors(bn_ctx *ctx) {
     CHECK_OK(bn_model_forward(m, ids, 1, lg, 0));
     free(lg);
     bn_model_free(m);
+    m = NULL;
     /* a config that disagrees with the weights */
     char tmp[] = "/tmp/bn_test_model_XXXXXX";
     if (!mkdtemp(tmp)) return;
@@ -193,6 +194,28 @@ static void check_errors(bn_ctx *ctx) {
     snprintf(cmd, sizeof cmd, "sed 's/\"offline\"/\"online\"/' '%s/config.json' > '%s/config.json'", mdir, tmp);
     CHECK(system(cmd) == 0);
     CHECK_ERR(bn_model_load(ctx, tmp, NULL, &m), BN_ERR_FORMAT, "packed");
+    /* a missing key, and more layers than the file holds (a missing tensor) */
+    snprintf(cmd, sizeof cmd, "grep -v '\"num_attention_heads\"' '%s/config.json' > '%s/config.json'", mdir, tmp);
+    CHECK(system(cmd) == 0);
+    CHECK_ERR(bn_model_load(ctx, tmp, NULL, &m), BN_ERR_FORMAT, "num_attention_heads");
+    snprintf(cmd, sizeof cmd, "sed 's/\"num_hidden_layers\": 2/\"num_hidden_layers\": 3/' '%s/config.json' > '%s/config.json'",
+             mdir, tmp);
+    CHECK(system(cmd) == 0);
+    CHECK_ERR(bn_model_load(ctx, tmp, NULL, &m), BN_ERR_FORMAT, "model.layers.2.");
+    CHECK(m == NULL);
+    /* GGUF: truncated, and a required key renamed (same length) */
+    char gguf[512];
+    snprintf(gguf, sizeof gguf, "%s/models/gguf/bitnet-tiny-packed-i2_s.gguf", BITNET_TEST_DATA_DIR);
+    snprintf(cmd, sizeof cmd, "head -c 100000 '%s' > '%s/t.gguf'", gguf, tmp);
+    CHECK(system(cmd) == 0);
+    snprintf(cmd, sizeof cmd, "%s/t.gguf", tmp);
+    CHECK_ERR(bn_model_load(ctx, cmd, NULL, &m), BN_ERR_FORMAT, "t.gguf");
+    CHECK(m == NULL);
+    snprintf(cmd, sizeof cmd, "perl -0777 -pe 's/block_count/block_xount/' '%s' > '%s/k.gguf'", gguf, tmp);
+    CHECK(system(cmd) == 0);
+    snprintf(cmd, sizeof cmd, "%s/k.gguf", tmp);
+    CHECK_ERR(bn_model_load(ctx, cmd, NULL, &m), BN_ERR_FORMAT, "block_count");
+    CHECK(m == NULL);
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
     CHECK(system(cmd) == 0);
 }
