@@ -27,6 +27,18 @@ static int run(const char *args, char *out, size_t size) {
     return rc == -1 ? -1 : WEXITSTATUS(rc);
 }
 
+/* Runs `bitnet precision ARGS`; stderr into err (stdout dropped); returns the exit status. */
+static int run_err(const char *args, char *err, size_t size) {
+    char cmd[PATH_MAX * 3];
+    snprintf(cmd, sizeof cmd, "%s precision %s 2>&1 >/dev/null", bin, args);
+    FILE *p = popen(cmd, "r");
+    if (p == NULL) return -1;
+    size_t n = fread(err, 1, size - 1, p);
+    err[n] = 0;
+    int rc = pclose(p);
+    return rc == -1 ? -1 : WEXITSTATUS(rc);
+}
+
 static int count_lines_with(const char *text, const char *needle) {
     int n = 0;
     for (const char *line = text; line && *line;) {
@@ -96,6 +108,56 @@ int main(void) {
         snprintf(args, sizeof args, "-m %s --policy %s", master, path);
         CHECK(run(args, out, sizeof out) == 1);
         remove(path);
+    }
+
+    /* overrides without .weight match the parameter; one that matches nothing is warned about */
+    {
+        char pol[] = "/tmp/bitnet_precision_ov_XXXXXX";
+        int pfd = mkstemp(pol);
+        CHECK(pfd >= 0);
+        if (pfd >= 0) {
+            close(pfd);
+            FILE *f = fopen(pol, "w");
+            if (f) {
+                fputs("{\"base\": \"balanced\", \"overrides\": [\n"
+                      " {\"pattern\": \"model.layers.*.mlp.down_proj\", \"spec\": {\"dtype\": \"qint4\", \"granularity\": \"row\"}},\n"
+                      " {\"pattern\": \"model.layers.*.mlp.nothing_here\", \"spec\": \"f16\"}]}", f);
+                fclose(f);
+            }
+            snprintf(args, sizeof args, "-m %s --policy %s", master, pol);
+            CHECK(run(args, out, sizeof out) == 0);
+            CHECK(count_lines_with(out, "qint4/row") == count_lines_with(out, "mlp.down_proj.weight"));
+            CHECK(count_lines_with(out, "mlp.down_proj.weight") >= 1);
+            static char err[1 << 14];
+            CHECK(run_err(args, err, sizeof err) == 0);
+            CHECK(strstr(err, "warning: override \"model.layers.*.mlp.nothing_here\" matches no tensor") != NULL);
+            CHECK(strstr(err, "override \"model.layers.*.mlp.down_proj\" matches no tensor") == NULL);
+            remove(pol);
+        }
+    }
+
+    /* a GGUF file: a clear refusal, not a safetensors parse error */
+    {
+        static char err[1 << 14];
+        char gg[] = "/tmp/bitnet_precision_gguf_XXXXXX";
+        int gfd = mkstemp(gg);
+        CHECK(gfd >= 0);
+        if (gfd >= 0) {
+            CHECK(write(gfd, "GGUF\3\0\0\0", 8) == 8);
+            close(gfd);
+            snprintf(args, sizeof args, "-m %s", gg);
+            CHECK(run_err(args, err, sizeof err) == 1);
+            CHECK(strstr(err, "GGUF models are not supported by bitnet precision yet; give a Hugging Face directory"));
+            CHECK(strstr(err, "safetensors header") == NULL);
+            remove(gg);
+        }
+        char real[PATH_MAX];
+        snprintf(real, sizeof real, "%s/gguf/bitnet-tiny-packed-i2_s.gguf", MODELS);
+        if (access(real, R_OK) == 0) {
+            snprintf(args, sizeof args, "-m %s", real);
+            CHECK(run_err(args, err, sizeof err) == 1);
+            CHECK(strstr(err, "GGUF models are not supported by bitnet precision yet") != NULL);
+        }
     }
 
     /* --filter and the packed checkpoint: integer tensors and scales skipped */

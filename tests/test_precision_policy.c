@@ -61,15 +61,29 @@ static void test_presets(void) {
     CHECK(s.granularity == BN_PRECISION_PER_TENSOR);
     CHECK_OK(bn_precision_policy_get(a, BN_LAYER_KV_CACHE, &s));
     CHECK(s.granularity == BN_PRECISION_PER_BLOCK && s.block == 32);
-    /* every preset validates on the CPU; only Aggressive warns (output and embeddings are 8 bits: no) */
+    /* every preset validates on the CPU; the only warnings are for what the
+     * model runtime does not execute yet */
     int nw = -1;
-    char rep[1024];
+    char rep[2048];
     CHECK_OK(bn_precision_policy_validate(c, (bn_device){BN_DEVICE_CPU, 0}, rep, sizeof rep, &nw));
-    CHECK(nw == 0 && rep[0] == 0);
+    CHECK(nw == 3);
+    CHECK(strstr(rep, "warning: kind linear is bf16: not executed by the model runtime yet (it runs linear and "
+                      "attention projections as ternary/tensor or ternary/row)") != NULL);
+    CHECK(strstr(rep, "warning: kind attention is bf16: not executed by the model runtime yet") != NULL);
+    CHECK(strstr(rep, "warning: kind activation is f32: not executed by the model runtime yet") != NULL);
     CHECK_OK(bn_precision_policy_validate(b, (bn_device){BN_DEVICE_CPU, 0}, rep, sizeof rep, &nw));
-    CHECK(nw == 0);
+    CHECK(nw == 1);
+    CHECK(strcmp(rep, "warning: kind kv_cache is f16: not executed by the model runtime yet (it keeps the KV "
+                      "cache in f32)\n") == 0);
     CHECK_OK(bn_precision_policy_validate(a, (bn_device){BN_DEVICE_CPU, 0}, rep, sizeof rep, &nw));
-    CHECK(nw == 0);
+    CHECK(nw == 4);
+    CHECK(strstr(rep, "warning: kind embedding is qint8/row: not executed by the model runtime yet (it keeps the "
+                      "embedding in f32, bf16 or f16)") != NULL);
+    CHECK(strstr(rep, "warning: kind norm is bf16: not executed by the model runtime yet (it runs norms in f32)"));
+    CHECK(strstr(rep, "warning: kind output is qint8/row: not executed by the model runtime yet (it keeps the "
+                      "output layer in f32, bf16 or f16)") != NULL);
+    CHECK(strstr(rep, "warning: kind kv_cache is qint8/block32: not executed by the model runtime yet") != NULL);
+    CHECK(strstr(rep, "kind linear") == NULL && strstr(rep, "kind activation") == NULL);
     /* names */
     bn_precision_preset pr;
     CHECK_OK(bn_precision_preset_from_name("Balanced", &pr));
@@ -113,6 +127,30 @@ static void test_overrides(void) {
     CHECK(bn_precision_glob_match("a*b*c", "aXXbYYbc") && !bn_precision_glob_match("a*b*c", "aXXbYYb"));
     CHECK(bn_precision_glob_match("model.layers.1?.*", "model.layers.12.mlp") &&
           !bn_precision_glob_match("model.layers.1?.*", "model.layers.1.mlp"));
+    /* an override also matches the name without a trailing .weight / .bias */
+    CHECK(bn_precision_override_matches("model.layers.*.mlp.down_proj", "model.layers.0.mlp.down_proj.weight"));
+    CHECK(bn_precision_override_matches("model.layers.*.mlp.down_proj", "model.layers.0.mlp.down_proj.bias"));
+    CHECK(bn_precision_override_matches("model.layers.*.mlp.down_proj", "model.layers.0.mlp.down_proj"));
+    CHECK(bn_precision_override_matches("model.layers.*.mlp.down_proj.weight", "model.layers.0.mlp.down_proj.weight"));
+    CHECK(!bn_precision_override_matches("model.layers.*.mlp.down_proj", "model.layers.0.mlp.down_proj.scale"));
+    CHECK(!bn_precision_override_matches("model.layers.*.mlp.down_proj", "model.layers.0.mlp.down_proj_x.weight"));
+    CHECK(!bn_precision_override_matches("model.layers.*.mlp.down_proj", "model.layers.0.mlp.down_proj.weight.bias"));
+    CHECK(!bn_precision_override_matches("lm_head", ".weight") && !bn_precision_override_matches("x", NULL));
+    CHECK(bn_precision_override_matches("*.weight", "a.weight") && !bn_precision_override_matches("a?", "a.weight"));
+    CHECK(!bn_precision_override_matches("model.layers.?", "model.layers.12.weight"));
+    {
+        /* the documented example through resolve */
+        bn_precision_policy *p = NULL;
+        bn_precision_spec q8 = sp(BN_DTYPE_QINT8, BN_PRECISION_PER_ROW, 0), s;
+        const char *m = NULL;
+        CHECK_OK(bn_precision_policy_new(BN_PRECISION_BALANCED, &p));
+        CHECK_OK(bn_precision_policy_add_override(p, "model.layers.*.mlp.down_proj", &q8));
+        CHECK_OK(bn_precision_policy_resolve(p, "model.layers.0.mlp.down_proj.weight", BN_LAYER_LINEAR, &s, &m));
+        CHECK(spec_eq(s, q8) && m && strcmp(m, "model.layers.*.mlp.down_proj") == 0);
+        CHECK_OK(bn_precision_policy_resolve(p, "model.layers.0.mlp.up_proj.weight", BN_LAYER_LINEAR, &s, &m));
+        CHECK(s.dtype == BN_DTYPE_TERNARY && m == NULL);
+        bn_precision_policy_free(p);
+    }
 
     bn_precision_policy *p = NULL;
     CHECK_OK(bn_precision_policy_new(BN_PRECISION_BALANCED, &p));
@@ -199,9 +237,32 @@ static void test_validation(void) {
     CHECK_OK(bn_precision_policy_set(p, BN_LAYER_OUTPUT, &q4));
     CHECK_OK(bn_precision_policy_set(p, BN_LAYER_ACTIVATION, &q8t));
     CHECK_OK(bn_precision_policy_validate(p, cpu, rep, sizeof rep, &nw));
-    CHECK(nw == 2);
+    /* 2, plus what the model runtime does not execute: bf16 norm, qint4 output, qint8/tensor activations, f16 KV */
+    CHECK(nw == 6);
     CHECK(strstr(rep, "warning: kind output is qint4/row (4.00 bits): an output layer under 8 bits") != NULL);
     CHECK(strstr(rep, "warning: kind activation is qint8/tensor: one scale per tensor") != NULL);
+    CHECK(strstr(rep, "warning: kind activation is qint8/tensor: not executed by the model runtime yet (it "
+                      "quantizes activations to qint8/row, one scale per token)") != NULL);
+    CHECK(strstr(rep, "warning: kind output is qint4/row: not executed by the model runtime yet") != NULL);
+    /* overrides too; a ternary per-row projection runs, a per-block one does not; an error is not also a warning */
+    bn_precision_spec trow = sp(BN_DTYPE_TERNARY, BN_PRECISION_PER_ROW, 0),
+                      tblk = sp(BN_DTYPE_TERNARY, BN_PRECISION_PER_BLOCK, 64);
+    CHECK_OK(bn_precision_policy_add_override(p, "model.layers.*.mlp.up_proj", &trow));
+    CHECK_OK(bn_precision_policy_add_override(p, "model.layers.*.mlp.down_proj", &tblk));
+    CHECK_OK(bn_precision_policy_add_override(p, "model.layers.*.mlp.gate_proj", &q8));
+    CHECK_OK(bn_precision_policy_validate(p, cpu, rep, sizeof rep, &nw));
+    CHECK(nw == 8);
+    CHECK(strstr(rep, "up_proj") == NULL);
+    CHECK(strstr(rep, "warning: override \"model.layers.*.mlp.down_proj\" is ternary/block64: not executed by the "
+                      "model runtime yet") != NULL);
+    CHECK(strstr(rep, "warning: override \"model.layers.*.mlp.gate_proj\" is qint8/row: not executed") != NULL);
+    CHECK_OK(bn_precision_policy_remove_override(p, "model.layers.*.mlp.up_proj"));
+    CHECK_OK(bn_precision_policy_remove_override(p, "model.layers.*.mlp.down_proj"));
+    CHECK_OK(bn_precision_policy_remove_override(p, "model.layers.*.mlp.gate_proj"));
+    CHECK_OK(bn_precision_policy_set(p, BN_LAYER_KV_CACHE, &t));
+    CHECK_ERR(bn_precision_policy_validate(p, cpu, rep, sizeof rep, &nw), BN_ERR_DTYPE, "keys and values cannot be");
+    CHECK(strstr(rep, "kind kv_cache is ternary/tensor: not executed") == NULL);
+    CHECK_OK(bn_precision_policy_set(p, BN_LAYER_KV_CACHE, &f16));
     /* several errors: all listed, the first in the message */
     CHECK_OK(bn_precision_policy_set(p, BN_LAYER_NORM, &q8));
     CHECK_OK(bn_precision_policy_set(p, BN_LAYER_EMBEDDING, &u32));

@@ -315,8 +315,11 @@ BN_API bn_status bn_precision_policy_set(bn_precision_policy *p, bn_layer_kind k
  *        tensors whose names match @p pattern.
  *
  * Patterns are globs over the whole name: `*` matches any run of characters
- * (dots included), `?` one character, everything else itself
- * (`model.layers.*.mlp.down_proj`). When several overrides match a name,
+ * (dots included), `?` one character, everything else itself. A pattern
+ * also matches a name ending in `.weight` or `.bias` when it matches the
+ * name without that suffix, so `model.layers.*.mlp.down_proj` matches
+ * `model.layers.0.mlp.down_proj.weight` (and `.bias`), as
+ * bn_precision_override_matches() tells. When several overrides match a name,
  * the most specific wins: the one with the most literal (non-wildcard)
  * characters; among equals, the one added last. Overrides beat the kind.
  * @param p policy.
@@ -342,8 +345,19 @@ BN_API size_t bn_precision_policy_override_count(const bn_precision_policy *p);
 BN_API bn_status bn_precision_policy_override_at(const bn_precision_policy *p, size_t index, const char **pattern,
                                                  bn_precision_spec *spec);
 
-/** @brief 1 when @p name matches the glob @p pattern (`*`, `?`), else 0. */
+/** @brief 1 when the whole of @p name matches the glob @p pattern (`*`, `?`), else 0. */
 BN_API int bn_precision_glob_match(const char *pattern, const char *name);
+
+/**
+ * @brief 1 when an override with @p pattern applies to the tensor @p name:
+ *        the glob matches the whole name, or the name has a trailing
+ *        `.weight` or `.bias` and the glob matches the name without it
+ *        (`model.layers.*.mlp.down_proj` matches
+ *        `model.layers.0.mlp.down_proj.weight`); else 0 (also for NULL).
+ * @param pattern glob (`*` any run of characters, `?` one character).
+ * @param name tensor name.
+ */
+BN_API int bn_precision_override_matches(const char *pattern, const char *name);
 
 /**
  * @brief The spec for the tensor @p name of kind @p kind: the most specific
@@ -372,7 +386,15 @@ BN_API bn_status bn_precision_policy_resolve(const bn_precision_policy *p, const
  *   (::BN_ERR_DEVICE_UNAVAILABLE).
  * Warnings (the call succeeds): an output layer under 8 bits, an
  * embedding or activation under 8 bits, a per-tensor scale on activations
- * or the KV cache (one outlier sets the scale of everything).
+ * or the KV cache (one outlier sets the scale of everything); and a kind
+ * (or override) whose spec the model runtime (bn_model_*) does not execute
+ * yet ("not executed by the model runtime yet", naming what it runs
+ * instead): it runs linear and attention layers as ternary/tensor or
+ * ternary/row, the embedding and output layer in f32, bf16 or f16, norms in
+ * f32, activations as qint8/row and the KV cache in f32, whatever the
+ * policy says. So Conservative warns for its bf16 projections and f32
+ * activations, Balanced for its f16 KV cache, Aggressive for its qint8
+ * embedding, output layer and KV cache and bf16 norms.
  * @param p policy.
  * @param device the device that will run it.
  * @param[out] report every error and warning, one per line, each starting

@@ -211,14 +211,15 @@ bn_status bn_precision_policy_override_at(const bn_precision_policy *p, size_t i
     return BN_OK;
 }
 
-int bn_precision_glob_match(const char *pat, const char *s) {
-    if (pat == NULL || s == NULL) return 0;
+/* Glob match of pat against the first n characters of s. */
+static int glob_match_n(const char *pat, const char *s, size_t n) {
+    const char *e = s + n;
     const char *star = NULL, *resume = NULL;
-    while (*s) {
+    while (s < e) {
         if (*pat == '*') {
             star = pat++;
             resume = s;
-        } else if (*pat == '?' || *pat == *s) {
+        } else if (*pat && (*pat == '?' || *pat == *s)) {
             pat++;
             s++;
         } else if (star) {
@@ -230,6 +231,23 @@ int bn_precision_glob_match(const char *pat, const char *s) {
     }
     while (*pat == '*') pat++;
     return *pat == 0;
+}
+
+int bn_precision_glob_match(const char *pat, const char *s) {
+    if (pat == NULL || s == NULL) return 0;
+    return glob_match_n(pat, s, strlen(s));
+}
+
+int bn_precision_override_matches(const char *pattern, const char *name) {
+    static const char *const suffixes[2] = {".weight", ".bias"};
+    if (pattern == NULL || name == NULL) return 0;
+    size_t len = strlen(name);
+    if (glob_match_n(pattern, name, len)) return 1;
+    for (int i = 0; i < 2; i++) {
+        size_t sl = strlen(suffixes[i]);
+        if (len > sl && strcmp(name + len - sl, suffixes[i]) == 0) return glob_match_n(pattern, name, len - sl);
+    }
+    return 0;
 }
 
 static size_t literal_chars(const char *pat) {
@@ -249,7 +267,7 @@ bn_status bn_precision_policy_resolve(const bn_precision_policy *p, const char *
     size_t best_lit = 0;
     if (name)
         for (size_t i = 0; i < p->nov; i++) {
-            if (!bn_precision_glob_match(p->ov[i].pattern, name)) continue;
+            if (!bn_precision_override_matches(p->ov[i].pattern, name)) continue;
             size_t lit = literal_chars(p->ov[i].pattern);
             if (best == NULL || lit >= best_lit) {
                 best = &p->ov[i];
@@ -298,7 +316,37 @@ static int is_float(bn_dtype d) {
     return d == BN_DTYPE_F32 || d == BN_DTYPE_F16 || d == BN_DTYPE_BF16 || d == BN_DTYPE_F64;
 }
 
+/* What the model runtime (src/model) executes for each kind today, whatever
+ * the policy says: NULL when it executes @p sp, else a description of what
+ * it does run. Keep in step with docs/model.md. */
+static const char *runtime_runs(bn_layer_kind kind, const bn_precision_spec *sp) {
+    bn_dtype d = sp->dtype;
+    switch (kind) {
+    case BN_LAYER_LINEAR:
+    case BN_LAYER_ATTENTION:
+        return d == BN_DTYPE_TERNARY && sp->granularity != BN_PRECISION_PER_BLOCK
+                   ? NULL
+                   : "it runs linear and attention projections as ternary/tensor or ternary/row";
+    case BN_LAYER_EMBEDDING:
+        return d == BN_DTYPE_F32 || d == BN_DTYPE_BF16 || d == BN_DTYPE_F16
+                   ? NULL
+                   : "it keeps the embedding in f32, bf16 or f16";
+    case BN_LAYER_OUTPUT:
+        return d == BN_DTYPE_F32 || d == BN_DTYPE_BF16 || d == BN_DTYPE_F16
+                   ? NULL
+                   : "it keeps the output layer in f32, bf16 or f16";
+    case BN_LAYER_NORM: return d == BN_DTYPE_F32 ? NULL : "it runs norms in f32";
+    case BN_LAYER_ACTIVATION:
+        return d == BN_DTYPE_QINT8 && sp->granularity == BN_PRECISION_PER_ROW
+                   ? NULL
+                   : "it quantizes activations to qint8/row, one scale per token";
+    case BN_LAYER_KV_CACHE: return d == BN_DTYPE_F32 ? NULL : "it keeps the KV cache in f32";
+    }
+    return NULL;
+}
+
 static void check_one(vbuf *v, const char *what, bn_layer_kind kind, const bn_precision_spec *sp, bn_device dev) {
+    int errors0 = v->errors;
     char text[48];
     if (bn_precision_spec_format(sp, text, sizeof text) != BN_OK) snprintf(text, sizeof text, "?");
     bn_dtype d = sp->dtype;
@@ -324,6 +372,8 @@ static void check_one(vbuf *v, const char *what, bn_layer_kind kind, const bn_pr
         sp->granularity == BN_PRECISION_PER_TENSOR)
         vadd(v, 0, BN_OK, "%s is %s: one scale per tensor lets one outlier set the scale of every token", what,
              text);
+    const char *rt = v->errors == errors0 ? runtime_runs(kind, sp) : NULL;
+    if (rt) vadd(v, 0, BN_OK, "%s is %s: not executed by the model runtime yet (%s)", what, text, rt);
 }
 
 bn_status bn_precision_policy_validate(const bn_precision_policy *p, bn_device device, char *report,

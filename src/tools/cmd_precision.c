@@ -13,6 +13,33 @@ static int is_float(bn_dtype d) {
     return d == BN_DTYPE_F32 || d == BN_DTYPE_F16 || d == BN_DTYPE_BF16 || d == BN_DTYPE_F64;
 }
 
+/* 1 when path is a file that starts with the GGUF magic. */
+static int is_gguf(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) return 0;
+    char magic[4];
+    size_t n = fread(magic, 1, 4, f);
+    fclose(f);
+    return n == 4 && memcmp(magic, "GGUF", 4) == 0;
+}
+
+/* Warns on stderr for every override of p that matches no tensor of sf. */
+static void warn_unmatched_overrides(const bn_precision_policy *p, bn_safetensors *sf) {
+    size_t count = bn_safetensors_count(sf), nov = bn_precision_policy_override_count(p);
+    for (size_t o = 0; o < nov; o++) {
+        const char *pat = NULL;
+        if (bn_precision_policy_override_at(p, o, &pat, NULL) != BN_OK) continue;
+        int hit = 0;
+        for (size_t i = 0; i < count && !hit; i++) {
+            bn_st_tensor t;
+            if (bn_safetensors_get(sf, i, &t) == BN_OK && bn_precision_override_matches(pat, t.name)) hit = 1;
+        }
+        if (!hit)
+            fprintf(stderr, "warning: override \"%s\" matches no tensor of the model (patterns match the whole name, "
+                    "or the name without a trailing .weight or .bias)\n", pat);
+    }
+}
+
 int bn_cli_cmd_precision(int argc, char **argv) {
     const char *model = NULL, *policy_arg = "balanced", *filter = NULL, *save = NULL;
     const cli_option opts[] = {
@@ -22,6 +49,11 @@ int bn_cli_cmd_precision(int argc, char **argv) {
     int rc = cli_parse(cli_find("precision"), argc, argv, opts);
     if (rc >= 0) return rc;
     if (model == NULL) return cli_usage_error("precision", "-m MODEL is required");
+    if (is_gguf(model)) {
+        fprintf(stderr, "bitnet: precision failed: %s: GGUF models are not supported by bitnet precision yet; give a "
+                "Hugging Face directory (config.json and safetensors)\n", model);
+        return CLI_EXIT_FAIL;
+    }
 
     bn_precision_policy *policy = NULL;
     bn_precision_preset preset;
@@ -58,6 +90,7 @@ int bn_cli_cmd_precision(int argc, char **argv) {
         rc = cli_lib_error("opening the model", st);
         goto done;
     }
+    warn_unmatched_overrides(policy, sf);
     size_t count = bn_safetensors_count(sf);
     nt = calloc(count ? count : 1, sizeof *nt);
     handles = calloc(count ? count : 1, sizeof *handles);
