@@ -15,15 +15,18 @@
  *   x < -104 gives 0, NaN stays NaN.
  * - tanh: |x| < 0.625: x + x^3 P(x^2); else sign(x) (1 - 2 / (e^{2|x|} + 1)).
  * - erf: |x| < 0.75: x P(x^2); else sign(x) (1 - erfc(|x|)).
- * - erfc(u), u >= 0.75: e^{-u^2} R(1/u) / u with R a polynomial on two
- *   intervals of 1/u; u^2 is carried as hi + lo (u split into 12 + 12 bits)
- *   so that e^{-u^2} keeps full precision up to u = 10.5.
+ * - erfc(u), u >= 0.75: e^{-u^2} R(1/u) / u with R one polynomial of
+ *   degree 14 over the whole range of 1/u (vmath_coef_erfc.h; no per-lane
+ *   choice of coefficients); u^2 is carried as hi + lo (u split into 12 +
+ *   12 bits) and both parts go into the exp's argument reduction, so that
+ *   e^{-u^2} keeps full precision up to u = 10.5.
  * - log1p(y), 0 <= y <= 1: 2 atanh(s), s = y / (2 + y), as 2s + 2s^3 P(s^2).
  */
 #ifndef BITNET_CPU_KERNELS_VMATH_IMPL_H
 #define BITNET_CPU_KERNELS_VMATH_IMPL_H
 
 #include "cpu/kernels/vmath_coef.h"
+#include "cpu/kernels/vmath_coef_erfc.h"
 
 #define BNV_MAGIC 12582912.0f /* 1.5 * 2^23: adding it rounds to an integer */
 
@@ -96,34 +99,56 @@ static inline bnv_f bnv_erf_small(bnv_f x) {
     return bnv_mul(x, p);
 }
 
-#define BNV_SEL(m, name, i) bnv_select((m), bnv_set1(BNV_ERFC_A_##i), bnv_set1(BNV_ERFC_B_##i))
+/* e^(xh + xl) = y * s1 * s2 as bnv_exp_parts, for |xl| small against xh
+ * (|xl| < 0.06 here) and xh + xl in [-149, 0]: n is taken from the rounded
+ * sum, the reduction r = (xh - n ln2) + xl keeps xl's bits (xh - n ln2 is
+ * exact, Cody-Waite), so e^xl needs no series of its own. */
+static inline void bnv_exp_parts2(bnv_f xh, bnv_f xl, bnv_f *y, bnv_f *s1, bnv_f *s2) {
+    bnv_f x = bnv_add(xh, xl);
+    bnv_f kf = bnv_sub(bnv_fmadd(x, bnv_set1(1.44269504088896341f), bnv_set1(BNV_MAGIC)), bnv_set1(BNV_MAGIC));
+    bnv_f r = bnv_fmadd(kf, bnv_set1(-0.693359375f), xh);
+    r = bnv_add(bnv_fmadd(kf, bnv_set1(2.12194440e-4f), r), xl);
+    bnv_f p = bnv_set1(BNV_EXP_P_4);
+    p = bnv_fmadd(p, r, bnv_set1(BNV_EXP_P_3));
+    p = bnv_fmadd(p, r, bnv_set1(BNV_EXP_P_2));
+    p = bnv_fmadd(p, r, bnv_set1(BNV_EXP_P_1));
+    p = bnv_fmadd(p, r, bnv_set1(BNV_EXP_P_0));
+    bnv_f r2 = bnv_mul(r, r);
+    *y = bnv_add(bnv_fmadd(p, r2, r), bnv_set1(1.0f));
+    bnv_i n = bnv_cvt_f2i(kf);   /* -216 .. 0 */
+    bnv_i n1 = bnv_i_srai1(n);   /* -108 .. 0 */
+    bnv_i n2 = bnv_i_sub(n, n1); /* -108 .. 0 */
+    *s1 = bnv_cast_i2f(bnv_i_shl23(bnv_i_add(n1, bnv_i_set1(127))));
+    *s2 = bnv_cast_i2f(bnv_i_shl23(bnv_i_add(n2, bnv_i_set1(127))));
+}
 
 /* f * erfc(u) for u in [0.75, 10.5] (not NaN), with u^2 = hi + lo, hi
- * exact; f finite and moderate. The power-of-two scaling of e^{-hi} comes
- * last so that subnormal results are rounded once. */
+ * exact; f finite and moderate. erfc(u) = e^{-u^2} P(z) / u with P one
+ * polynomial of degree 14 in z = (2/u - SUM) * INVW (vmath_coef_erfc.h);
+ * e^{-hi-lo} through bnv_exp_parts2. The power-of-two scaling comes last
+ * so that subnormal results are rounded once. */
 static inline bnv_f bnv_erfc_tail_mul(bnv_f u, bnv_f hi, bnv_f lo, bnv_f f) {
     bnv_f t = bnv_div(bnv_set1(1.0f), u);
-    bnv_m ma = bnv_lt(t, bnv_set1(0.5f));
-    bnv_f z = bnv_mul(bnv_sub(bnv_add(t, t), BNV_SEL(ma, x, SUM)), BNV_SEL(ma, x, INVW));
-    bnv_f p = BNV_SEL(ma, x, 9);
-    p = bnv_fmadd(p, z, BNV_SEL(ma, x, 8));
-    p = bnv_fmadd(p, z, BNV_SEL(ma, x, 7));
-    p = bnv_fmadd(p, z, BNV_SEL(ma, x, 6));
-    p = bnv_fmadd(p, z, BNV_SEL(ma, x, 5));
-    p = bnv_fmadd(p, z, BNV_SEL(ma, x, 4));
-    p = bnv_fmadd(p, z, BNV_SEL(ma, x, 3));
-    p = bnv_fmadd(p, z, BNV_SEL(ma, x, 2));
-    p = bnv_fmadd(p, z, BNV_SEL(ma, x, 1));
-    p = bnv_fmadd(p, z, BNV_SEL(ma, x, 0));
-    /* e^{-lo}: |lo| < 0.06, a short series is exact to f32 */
-    bnv_f nl = bnv_sub(bnv_set1(0.0f), lo);
-    bnv_f el = bnv_fmadd(nl, bnv_set1(1.0f / 120.0f), bnv_set1(1.0f / 24.0f));
-    el = bnv_fmadd(el, nl, bnv_set1(1.0f / 6.0f));
-    el = bnv_fmadd(el, nl, bnv_set1(0.5f));
-    el = bnv_fmadd(el, nl, bnv_set1(1.0f));
-    el = bnv_fmadd(el, nl, bnv_set1(1.0f));
-    bnv_f g = bnv_mul(bnv_mul(bnv_mul(p, t), el), f);
-    return bnv_exp_mul_nn(bnv_sub(bnv_set1(0.0f), hi), g);
+    bnv_f z = bnv_mul(bnv_sub(bnv_add(t, t), bnv_set1(BNV_ERFC_P_SUM)), bnv_set1(BNV_ERFC_P_INVW));
+    bnv_f p = bnv_set1(BNV_ERFC_P_14);
+    p = bnv_fmadd(p, z, bnv_set1(BNV_ERFC_P_13));
+    p = bnv_fmadd(p, z, bnv_set1(BNV_ERFC_P_12));
+    p = bnv_fmadd(p, z, bnv_set1(BNV_ERFC_P_11));
+    p = bnv_fmadd(p, z, bnv_set1(BNV_ERFC_P_10));
+    p = bnv_fmadd(p, z, bnv_set1(BNV_ERFC_P_9));
+    p = bnv_fmadd(p, z, bnv_set1(BNV_ERFC_P_8));
+    p = bnv_fmadd(p, z, bnv_set1(BNV_ERFC_P_7));
+    p = bnv_fmadd(p, z, bnv_set1(BNV_ERFC_P_6));
+    p = bnv_fmadd(p, z, bnv_set1(BNV_ERFC_P_5));
+    p = bnv_fmadd(p, z, bnv_set1(BNV_ERFC_P_4));
+    p = bnv_fmadd(p, z, bnv_set1(BNV_ERFC_P_3));
+    p = bnv_fmadd(p, z, bnv_set1(BNV_ERFC_P_2));
+    p = bnv_fmadd(p, z, bnv_set1(BNV_ERFC_P_1));
+    p = bnv_fmadd(p, z, bnv_set1(BNV_ERFC_P_0));
+    bnv_f g = bnv_mul(bnv_mul(p, t), f);
+    bnv_f y, s1, s2;
+    bnv_exp_parts2(bnv_sub(bnv_set1(0.0f), hi), bnv_sub(bnv_set1(0.0f), lo), &y, &s1, &s2);
+    return bnv_mul(bnv_mul(bnv_mul(y, g), s1), s2);
 }
 
 /* a = ah + al with ah holding the top 12 significant bits (ah^2 exact). */
