@@ -1079,6 +1079,52 @@ static void test_layouts(void) {
     }
 }
 
+/* From n = 1024 on, the lower Cholesky factor comes from potrf('U') in
+ * place rather than potrf('L') with transposes: it must still equal the
+ * upper factor transposed (computed by the other triangle's path) and
+ * reproduce A. */
+static void test_cholesky_large(void) {
+    int64_t n = 1024, sh[2] = {n, n};
+    double *A = malloc(sizeof(double) * (size_t)(n * n));
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t j = 0; j <= i; j++) {
+            double v = i == j ? 4.0 : (urand() - 0.5) / (double)n;
+            A[i * n + j] = A[j * n + i] = v;
+        }
+    for (int t = 0; t < 2; t++) {
+        bn_dtype dt = t ? BN_DTYPE_F64 : BN_DTYPE_F32;
+        bn_tensor *a = make(dt, 2, sh, A), *l = NULL, *u = NULL;
+        CHECK_OK(bn_linalg_cholesky(a, BN_LOWER, &l));
+        CHECK_OK(bn_linalg_cholesky(a, BN_UPPER, &u));
+        double *L = l ? read_all(l) : NULL, *U = u ? read_all(u) : NULL;
+        if (L && U) {
+            int tri = 1;
+            double d = 0, r = 0, e = 0;
+            for (int64_t i = 0; i < n; i++)
+                for (int64_t j = 0; j < n; j++) {
+                    if (j > i) tri &= L[i * n + j] == 0;
+                    d = fmax(d, fabs(L[i * n + j] - U[j * n + i]));
+                }
+            for (int64_t i = 0; i < n; i += 97) /* rows of A - L Lᵀ */
+                for (int64_t j = 0; j < n; j++) {
+                    double acc = 0;
+                    for (int64_t k = 0; k <= (i < j ? i : j); k++) acc += L[i * n + k] * L[j * n + k];
+                    e = fmax(e, fabs(acc - A[i * n + j]));
+                    r = fmax(r, fabs(A[i * n + j]));
+                }
+            CHECK(tri);
+            CHECK(d <= 16 * eps_work(dt) * 2.0);
+            CHECK(e <= C_TOL * (double)n * eps_work(dt) * r);
+        }
+        free(L);
+        free(U);
+        bn_tensor_free(a);
+        bn_tensor_free(l);
+        bn_tensor_free(u);
+    }
+    free(A);
+}
+
 int main(void) {
     bn_ctx_options o;
     bn_ctx_options_default(&o);
@@ -1089,6 +1135,7 @@ int main(void) {
     test_hilbert();
     test_batched();
     test_layouts();
+    test_cholesky_large();
     test_numpy();
     bn_ctx_free(g_ctx);
     return bt_summary("test_linalg_decomp");

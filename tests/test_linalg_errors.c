@@ -48,6 +48,30 @@ static void test_cholesky(void) {
     }
 }
 
+/* Cholesky of large matrices (n >= 1024 takes the in-place path for the
+ * lower factor too): the failing minor's order, NaN named by row and column. */
+static void test_cholesky_large(void) {
+    int64_t n = 1024, sh[2] = {n, n};
+    double *I = calloc((size_t)(n * n), sizeof(double));
+    for (int64_t i = 0; i < n; i++) I[i * n + i] = 1;
+    I[700 * n + 700] = -1;
+    bn_tensor *a = make(BN_DTYPE_F32, 2, sh, I), *out = SENTINEL;
+    I[700 * n + 700] = 1;
+    I[900 * n + 3] = NAN; /* lower triangle */
+    bn_tensor *an = make(BN_DTYPE_F64, 2, sh, I);
+    for (int up = 0; up < 2; up++) {
+        bn_uplo uplo = up ? BN_UPPER : BN_LOWER;
+        CHECK_ERR(bn_linalg_cholesky(a, uplo, &out), BN_ERR_SINGULAR, "its leading minor of order 701 is not");
+    }
+    CHECK_ERR(bn_linalg_cholesky(an, BN_LOWER, &out), BN_ERR_INVALID_ARGUMENT, "a has NaN at row 900, column 3");
+    CHECK(out == SENTINEL);
+    CHECK_OK(bn_linalg_cholesky(an, BN_UPPER, &out)); /* the NaN is outside the upper triangle */
+    if (out != SENTINEL) bn_tensor_free(out);
+    bn_tensor_free(a);
+    bn_tensor_free(an);
+    free(I);
+}
+
 static void test_singular(void) {
     for (int t = 0; t < 2; t++) {
         bn_dtype dt = t ? BN_DTYPE_F64 : BN_DTYPE_F32;
@@ -315,6 +339,7 @@ int main(void) {
     if (bn_ctx_new(&o, &g_ctx) != BN_OK) return 1;
     test_cholesky();
     test_singular();
+    test_cholesky_large();
     test_shapes_and_args();
     test_nonfinite();
     test_oom();

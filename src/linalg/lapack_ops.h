@@ -62,6 +62,11 @@ static void *bufs_get(la_bufs *b, const char *fn, int64_t count, size_t size) {
 /* Element e of t's storage as a REAL pointer (t of dtype WORK). */
 static REAL *la_at(const bn_tensor *t, int64_t e) { return (REAL *)(void *)bni_la_ptr(t) + e; }
 
+/* From this order on, the lower Cholesky factor is computed in place with
+ * potrf('U') rather than with potrf('L') and two tiled transposes (at 1024
+ * both take the same time, at 2048 the transposes cost 5-8% more). */
+#define LA_CHOL_U_MIN 1024
+
 static int64_t la_max1(int64_t v) { return v > 1 ? v : 1; }
 static int64_t la_min(int64_t a, int64_t b) { return a < b ? a : b; }
 static int64_t la_max(int64_t a, int64_t b) { return a > b ? a : b; }
@@ -280,28 +285,31 @@ bn_status FN(cholesky)(const char *fn, const bn_tensor *a, bn_uplo uplo, bn_tens
     int64_t count = bni_la_count(nb, a->shape);
     la_bufs bufs = LA_BUFS(a);
     bn_status st = BN_OK;
-    /* Always OpenBLAS's lower-triangle potrf (1.25-1.5x faster than its
-     * upper one), on the column-major view C of a row-major matrix M.
-     * Upper: M = A's upper triangle with zeros below, so C's lower triangle
-     * is A's upper one mirrored: the same symmetric matrix. potrf leaves L
-     * there, i.e. U = Lᵀ in M's upper triangle, and M's lower triangle
-     * stays zero: for f32/f64, M is the output itself (fresh and handed to
-     * the caller only on success), factored in place. Lower: M (scratch)
-     * holds A's lower triangle mirrored into its upper one, i.e. C's lower
-     * triangle is A's lower one; potrf leaves L there, and one tiled pass
-     * copies it into the output's lower triangle with zeros above. */
+    /* On the column-major view C of a row-major matrix M. Upper: M = A's
+     * upper triangle with zeros below, so C's lower triangle is A's upper
+     * one mirrored: the same symmetric matrix. potrf('L') leaves L there,
+     * i.e. U = Lᵀ in M's upper triangle, and M's lower triangle stays
+     * zero: for f32/f64, M is the output itself (fresh and handed to the
+     * caller only on success), factored in place. Lower, n >= 1024: the
+     * same with potrf('U') on A's lower triangle (C's upper one). Lower,
+     * n < 1024: OpenBLAS's lower potrf is 1.25-1.5x faster than its upper
+     * one there, more than two tiled passes cost: M (padded scratch) holds
+     * A's lower triangle mirrored into its upper one, i.e. C's lower
+     * triangle is A's lower one; potrf('L') leaves L there, and one tiled
+     * pass copies it into the output's lower triangle with zeros above. */
     int up = uplo == BN_UPPER, direct = out->dtype == WORK;
-    int inplace = direct && up;
+    int lower_u = !up && direct && n >= LA_CHOL_U_MIN;
+    int inplace = direct && (up || lower_u);
     int64_t ld = inplace ? la_max1(n) : la_ld(n);
     REAL *ab = inplace ? NULL : bufs_get(&bufs, fn, ld * n, sizeof(REAL));
     if (!inplace && !ab) st = bn_last_status();
     for (int64_t b = 0; b < count && st == BN_OK; b++) {
         int64_t off = bni_la_batch_offset(nb, a->shape, a->strides, b);
         REAL *m = inplace ? la_at(out, b * n * n) : ab;
-        st = bni_la_load_tri(fn, "a", a, off, n, a->strides[nb], a->strides[nb + 1], up, !up, !direct || up, WORK, m,
-                             ld, b);
+        st = bni_la_load_tri(fn, "a", a, off, n, a->strides[nb], a->strides[nb + 1], up, !up && !lower_u,
+                             !direct || up || lower_u, WORK, m, ld, b);
         if (st != BN_OK) break;
-        lapack_int info = LAPACK(potrf)(LAPACK_COL_MAJOR, 'L', (lapack_int)n, m, (lapack_int)ld);
+        lapack_int info = LAPACK(potrf)(LAPACK_COL_MAJOR, lower_u ? 'U' : 'L', (lapack_int)n, m, (lapack_int)ld);
         if (info < 0) {
             st = bad_arg(fn, LPNAME("potrf"), info);
             break;
