@@ -578,92 +578,174 @@ static void test_report(void) {
     bn_tensor_free(i8);
 }
 
-/* The quantize kernels of every ISA equal the scalar ones, and the engine's
- * threaded f32 -> qint8/qint4 path equals the tensor module's cast, on
- * values with ties, NaN, infinities, zeros and odd lengths. */
-static void test_pq_kernels(void) {
-    enum { N = 4099 };
-    float *x = malloc(N * 4);
-    int8_t *a = malloc(N), *b = malloc(N);
-    for (int i = 0; i < N; i++) {
-        x[i] = rndf() * 100.0f;
-        if (i % 11 == 0) x[i] = (float)(i % 255 - 127) + 0.5f; /* ties */
-        if (i % 13 == 0) x[i] = -x[i];
+/* Adversarial f32 values for the quantize kernels: random, ties of
+ * x / scale and x * inv (k + 0.5, +-0.5, +-1.5), values next to the ties,
+ * NaN (both signs, payloads), infinities, zeros of both signs, subnormals
+ * and huge values. */
+static void pq_fill(float *x, int n, int kind) {
+    static const float special[] = {0.5f, -0.5f, 1.5f, -1.5f, 0.25f, -0.25f, 2.5f, -2.5f, 0.0f, -0.0f, 1e-45f,
+                                    -1e-45f, 1.17549435e-38f, 3.4e38f, -3.4e38f, INFINITY, -INFINITY, 127.5f,
+                                    -128.5f, 7.5f, -8.5f, 0.4375f, 0.875f, -0.4375f, 1e30f, -1e-30f};
+    const int ns = (int)(sizeof special / sizeof special[0]);
+    for (int i = 0; i < n; i++) {
+        float v = rndf() * (kind == 1 ? 1.0f : 100.0f);
+        switch (rnd() % 8) {
+        case 0: v = special[rnd() % (uint64_t)ns]; break;
+        case 1: v = (float)((int)(rnd() % 301) - 150) + 0.5f; break; /* ties of x / 1 */
+        case 2: v = nextafterf(special[rnd() % 8], (rnd() & 1) ? INFINITY : -INFINITY); break;
+        case 3: v = (float)((int)(rnd() % 7) - 3) * 0.25f; break; /* ties of x * 2 */
+        default: break;
+        }
+        x[i] = v;
     }
-    x[5] = NAN;
-    x[77] = INFINITY;
-    x[78] = -INFINITY;
-    x[99] = 0.0f;
-    x[100] = -0.0f;
-    x[N - 1] = NAN;
+    if (kind == 2) /* NaNs of both signs and with payloads */
+        for (int i = 0; i < n; i += 7) {
+            uint32_t b = 0x7FC00000u | (uint32_t)(rnd() & 0x3FFFFF) | (uint32_t)(rnd() & 1) << 31;
+            if (i % 3 == 0) b = 0x7F800001u; /* signalling */
+            memcpy(&x[i], &b, 4);
+        }
+    if (kind == 3)
+        for (int i = 0; i < n; i++) x[i] = 0.0f;
+}
+
+/* The quantize kernels of every ISA equal the scalar ones (absmax, qint
+ * codes, packed ternary and binary) on adversarial values, lengths 0..130
+ * and 4099, and unaligned starts; the engine's threaded f32 -> qint8 /
+ * qint4 / ternary / binary paths (plain, streaming, in place) equal the
+ * tensor module's cast. */
+static void test_pq_kernels(void) {
+    enum { N = 4099, PAD = 8 };
+    float *x = malloc((N + PAD) * 4);
+    int8_t *a = malloc(N + PAD), *b = malloc(N + PAD);
+    uint8_t *pa = malloc(N + PAD), *pb = malloc(N + PAD);
     const bni_pq_kernels *ref = bni_pq_kernels_for_isa(BN_ISA_SCALAR);
-    float scales[4] = {1.0f, 0.37f, 1e-30f, NAN};
+    CHECK(ref != NULL && strcmp(ref->isa, "scalar") == 0);
+    const float scales[] = {1.0f, 0.37f, 1e-30f, NAN, 1.0f / 127.0f, 2.0f, 1e30f, INFINITY, 1e-45f};
+    const float invs[] = {1.0f, 2.0f, 1.0f / 0.875f, 4.0f, NAN, INFINITY, 1e-30f, 1e30f, 100000.0f};
+    int tables = 0;
     for (int isa = 0; isa <= BN_ISA_NEON; isa++) {
         const bni_pq_kernels *k = bni_pq_kernels_for_isa((bn_isa)isa);
         if (k == NULL) continue;
-        for (int len = 0; len < 70; len++) {
-            int n1 = 0, n2 = 0;
-            float m1 = ref->absmax(x + 6, len, &n1), m2 = k->absmax(x + 6, len, &n2);
-            CHECK(m1 == m2 && n1 == n2);
-        }
-        int n1 = 0, n2 = 0;
-        CHECK(ref->absmax(x, N, &n1) == k->absmax(x, N, &n2) && n1 == 1 && n2 == 1);
-        for (int s = 0; s < 4; s++)
-            for (int q = 0; q < 2; q++) {
-                float lo = q ? -8.0f : -128.0f, hi = q ? 7.0f : 127.0f;
-                ref->codes(x, N, scales[s], lo, hi, a);
-                k->codes(x, N, scales[s], lo, hi, b);
-                int bad = 0;
-                for (int i = 0; i < N; i++) bad += a[i] != b[i];
-                if (bad) printf("pq codes %s scale %g: %d mismatches\n", k->isa, scales[s], bad);
-                CHECK(bad == 0);
+        tables++;
+        /* a level with its own kernels names itself (SSE4.1 has none: scalar) */
+        if (isa == BN_ISA_AVX2 || isa == BN_ISA_AVX512 || isa == BN_ISA_NEON)
+            CHECK(strcmp(k->isa, bn_isa_name((bn_isa)isa)) == 0);
+        int bad_max = 0, bad_codes = 0, bad_tern = 0, bad_bin = 0;
+        for (int kind = 0; kind < 4; kind++) {
+            pq_fill(x, N + PAD, kind);
+            for (int off = 0; off < 4; off++) {
+                const float *xs = x + off;
+                for (int len = 0; len <= 131; len++) {
+                    int n = len == 131 ? N : len;
+                    int n1 = 0, n2 = 0;
+                    float m1 = ref->absmax(xs, n, &n1), m2 = k->absmax(xs, n, &n2);
+                    bad_max += fbits(m1) != fbits(m2) || n1 != n2;
+                    for (size_t si = 0; si < sizeof scales / sizeof scales[0]; si++)
+                        for (int q = 0; q < 2; q++) {
+                            float lo = q ? -8.0f : -128.0f, hi = q ? 7.0f : 127.0f;
+                            memset(a, 0x55, (size_t)n + PAD), memset(b, 0x55, (size_t)n + PAD);
+                            ref->codes(xs, n, scales[si], lo, hi, a);
+                            k->codes(xs, n, scales[si], lo, hi, b);
+                            bad_codes += memcmp(a, b, (size_t)n + PAD) != 0; /* nothing written past n */
+                        }
+                    int n4 = n / 4 * 4, n8 = n / 8 * 8;
+                    for (size_t ii = 0; ii < sizeof invs / sizeof invs[0]; ii++) {
+                        memset(pa, 0xAA, (size_t)n / 4 + PAD), memset(pb, 0xAA, (size_t)n / 4 + PAD);
+                        ref->ternary(xs, n4, invs[ii], pa);
+                        k->ternary(xs, n4, invs[ii], pb);
+                        bad_tern += memcmp(pa, pb, (size_t)n / 4 + PAD) != 0;
+                    }
+                    memset(pa, 0xAA, (size_t)n / 8 + PAD), memset(pb, 0xAA, (size_t)n / 8 + PAD);
+                    ref->binary(xs, n8, pa);
+                    k->binary(xs, n8, pb);
+                    bad_bin += memcmp(pa, pb, (size_t)n / 8 + PAD) != 0;
+                }
             }
+        }
+        if (bad_max + bad_codes + bad_tern + bad_bin)
+            printf("pq kernels %s: %d absmax, %d codes, %d ternary, %d binary mismatches\n", k->isa, bad_max,
+                   bad_codes, bad_tern, bad_bin);
+        CHECK(bad_max == 0 && bad_codes == 0 && bad_tern == 0 && bad_bin == 0);
+    }
+    CHECK(tables >= 1);
+    /* the scalar kernels against hand-computed codes */
+    {
+        float t[8] = {0.5f, -0.5f, 0.51f, -0.51f, 1.5f, NAN, -0.0f, -3.0f};
+        uint8_t tb[2] = {0, 0}, bb = 0;
+        ref->ternary(t, 8, 1.0f, tb);
+        /* codes 0, 0, 1, -1 | 1, 0, 0, -1 -> fields 1, 1, 2, 0 | 2, 1, 1, 0 */
+        CHECK(tb[0] == (1 | 1 << 2 | 2 << 4 | 0 << 6) && tb[1] == (2 | 1 << 2 | 1 << 4 | 0 << 6));
+        ref->binary(t, 8, &bb);
+        /* >= 0: 0.5, 0.51, 1.5, -0 */
+        CHECK(bb == (1 | 4 | 16 | 64));
+        int8_t c[4];
+        float q[4] = {2.5f, -2.5f, 3.5f, 1000.0f};
+        ref->codes(q, 4, 1.0f, -8.0f, 7.0f, c);
+        CHECK(c[0] == 2 && c[1] == -2 && c[2] == 4 && c[3] == 7);
     }
     /* engine (threaded, kernel) vs the tensor module's cast */
-    int64_t shapes[3][2] = {{1, N}, {3, 1366}, {2, 2049}};
-    for (int si = 0; si < 3; si++) {
-        bn_tensor *t = NULL;
-        size_t cnt = (size_t)(shapes[si][0] * shapes[si][1]);
-        CHECK_OK(bn_tensor_from_data(g_ctx, BN_DTYPE_F32, 2, shapes[si], x, cnt * 4, &t));
-        bn_dtype ds[2] = {BN_DTYPE_QINT8, BN_DTYPE_QINT4};
-        for (int d = 0; d < 2; d++)
-            for (int g = 0; g < 3; g++) {
-                if (g == 2 && cnt % 2) continue; /* blocks of 2 need an even count */
-                bn_precision_spec s = {ds[d], (bn_precision_granularity)g, 2};
-                int64_t group;
-                CHECK_OK(bn_precision_group_size(&s, 2, shapes[si], &group));
-                bn_tensor *c = NULL;
-                CHECK_OK(bn_tensor_cast_quantized(t, ds[d], group, &c));
-                for (int path = 0; path < 3; path++) {
-                bn_tensor *e = NULL;
-                if (path == 0) CHECK_OK(bn_precision_convert(t, &s, &e, NULL));
-                if (path == 1) CHECK_OK(bn_precision_convert_stream(t, &s, 4096, &e));
-                if (path == 2) {
-                    CHECK_OK(bn_tensor_clone(t, &e));
-                    CHECK_OK(bn_precision_convert_inplace(e, &s));
+    pq_fill(x, N, 0);
+    x[5] = NAN;
+    int64_t shapes[4][2] = {{1, N}, {3, 1366}, {2, 2049}, {5, 7}};
+    for (int si = 0; si < 4; si++) {
+        for (int kind = 0; kind < 3; kind++) {
+            pq_fill(x, N, kind == 1 ? 1 : 0);
+            if (kind == 2) x[si] = NAN;
+            bn_tensor *t = NULL;
+            size_t cnt = (size_t)(shapes[si][0] * shapes[si][1]);
+            CHECK_OK(bn_tensor_from_data(g_ctx, BN_DTYPE_F32, 2, shapes[si], x, cnt * 4, &t));
+            bn_dtype ds[4] = {BN_DTYPE_QINT8, BN_DTYPE_QINT4, BN_DTYPE_TERNARY, BN_DTYPE_BINARY};
+            for (int d = 0; d < 4; d++)
+                for (int g = 0; g < 3; g++) {
+                    if (g == 2 && cnt % 2) continue; /* blocks of 2 need an even count */
+                    bn_precision_spec s = {ds[d], (bn_precision_granularity)g, 2};
+                    int64_t group;
+                    CHECK_OK(bn_precision_group_size(&s, 2, shapes[si], &group));
+                    bn_tensor *c = NULL;
+                    CHECK_OK(bn_tensor_cast_quantized(t, ds[d], group, &c));
+                    int bits = bn_dtype_get_info(ds[d])->bits;
+                    for (int path = 0; path < 4; path++) {
+                        bn_tensor *e = NULL;
+                        if (path == 0) CHECK_OK(bn_precision_convert(t, &s, &e, NULL));
+                        if (path == 1) CHECK_OK(bn_precision_convert_stream(t, &s, 4096, &e));
+                        if (path == 2) {
+                            CHECK_OK(bn_tensor_clone(t, &e));
+                            if (bn_precision_convert_inplace(e, &s) != BN_OK) { /* scales that do not fit */
+                                bn_tensor_free(e);
+                                continue;
+                            }
+                        }
+                        if (path == 3) CHECK_OK(bn_precision_convert_stream(t, &s, 1, &e)); /* two passes */
+                        /* a last byte shared with no element: compare the used bits only */
+                        size_t nb = bn_tensor_nbytes(e);
+                        size_t used = cnt * (size_t)bits % 8;
+                        if (used) {
+                            nb--;
+                            unsigned mask = (1u << used) - 1u;
+                            CHECK((((const uint8_t *)bn_tensor_data(e))[nb] & mask) ==
+                                  (((const uint8_t *)bn_tensor_data(c))[nb] & mask));
+                        }
+                        if (memcmp(bn_tensor_data(e), bn_tensor_data(c), nb) != 0) {
+                            printf("engine path %d %s group %lld shape %lldx%lld: codes differ from the cast\n",
+                                   path, bn_dtype_name(ds[d]), (long long)group, (long long)shapes[si][0],
+                                   (long long)shapes[si][1]);
+                            CHECK(0);
+                        }
+                        int64_t ns = group ? (int64_t)cnt / group : 1;
+                        int sbad = 0;
+                        for (int64_t i = 0; i < ns; i++) {
+                            float u = bn_tensor_scales(e)[i], v = bn_tensor_scales(c)[i];
+                            sbad += !(fbits(u) == fbits(v) || (isnan(u) && isnan(v)));
+                        }
+                        CHECK(sbad == 0);
+                        bn_tensor_free(e);
+                    }
+                    bn_tensor_free(c);
                 }
-                /* the last qint4 byte of an odd count: compare the used nibble only */
-                size_t nb = bn_tensor_nbytes(e);
-                if (ds[d] == BN_DTYPE_QINT4 && cnt % 2) {
-                    nb--;
-                    CHECK((((const uint8_t *)bn_tensor_data(e))[nb] & 0xF) ==
-                          (((const uint8_t *)bn_tensor_data(c))[nb] & 0xF));
-                }
-                CHECK(memcmp(bn_tensor_data(e), bn_tensor_data(c), nb) == 0);
-                int64_t ns = group ? (int64_t)cnt / group : 1;
-                int sbad = 0;
-                for (int64_t i = 0; i < ns; i++) {
-                    float u = bn_tensor_scales(e)[i], v = bn_tensor_scales(c)[i];
-                    sbad += !(u == v || (isnan(u) && isnan(v)));
-                }
-                CHECK(sbad == 0);
-                bn_tensor_free(e);
-                }
-                bn_tensor_free(c);
-            }
-        bn_tensor_free(t);
+            bn_tensor_free(t);
+        }
     }
-    free(x), free(a), free(b);
+    free(x), free(a), free(b), free(pa), free(pb);
 }
 
 /* Large contiguous float conversions run on the thread pool: same bytes as the cast. */

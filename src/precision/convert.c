@@ -147,9 +147,9 @@ void bn_precision_bf16_to_f32(const uint16_t *src, float *dst, size_t n) {
     bni_cpu_kernels_get()->bf16_to_f32(src, dst, n);
 }
 
-/* ---- the fast path: f32 -> qint8/qint4 on the thread pool ------------------- */
+/* ---- the fast path: f32 -> qint8/qint4/ternary/binary on the thread pool ---- */
 
-#define PQ_CHUNK 16384 /* elements per task of the code pass (even: qint4 bytes never split) */
+#define PQ_CHUNK 16384 /* elements per task of the code pass (a multiple of 8: tasks never share a byte) */
 
 typedef struct pq_job {
     const bni_pq_kernels *k;
@@ -157,21 +157,68 @@ typedef struct pq_job {
     const float *x;
     int64_t numel, group;
     float *scales;
-    uint8_t *dst;
+    uint8_t *dst; /* the output tensor's codes */
+    int64_t e0;   /* the element of dst that x[0] is (even for qint4) */
 } pq_job;
 
+static int pq_dtype(bn_dtype d) {
+    return d == BN_DTYPE_QINT8 || d == BN_DTYPE_QINT4 || d == BN_DTYPE_TERNARY || d == BN_DTYPE_BINARY;
+}
+
+/* The tensor module's scale of one group (src/tensor/convert.c group_scale):
+ * absmax for qint8/qint4; for ternary and binary the mean of |x| summed in
+ * f64 in element order (a vector sum would change the last bit of some
+ * scales, so this stays scalar; groups run in parallel instead). */
 static void pq_scales(void *arg, size_t begin, size_t end, int thread) {
     (void)thread;
     pq_job *j = (pq_job *)arg;
-    float qmax = j->dtype == BN_DTYPE_QINT8 ? 127.0f : 7.0f;
     for (size_t g = begin; g < end; g++) {
-        int nan = 0;
-        float mx = j->k->absmax(j->x + (int64_t)g * j->group, j->group, &nan);
-        float sc = mx / qmax;
-        if (nan) sc = NAN;
-        else if (mx == 0.0f || sc == 0.0f) sc = 1.0f; /* as the tensor module: all zero -> scale 1 */
+        const float *xs = j->x + (int64_t)g * j->group;
+        float sc;
+        if (j->dtype == BN_DTYPE_QINT8 || j->dtype == BN_DTYPE_QINT4) {
+            float qmax = j->dtype == BN_DTYPE_QINT8 ? 127.0f : 7.0f;
+            int nan = 0;
+            float mx = j->k->absmax(xs, j->group, &nan);
+            sc = mx / qmax;
+            if (nan) sc = NAN;
+            else if (mx == 0.0f || sc == 0.0f) sc = 1.0f; /* as the tensor module: all zero -> scale 1 */
+        } else {
+            double acc = 0.0;
+            for (int64_t i = 0; i < j->group; i++) acc += fabs((double)xs[i]);
+            sc = (float)(acc / (double)j->group);
+            if (j->dtype == BN_DTYPE_TERNARY && !(sc >= 1e-5f) && sc == sc) sc = 1e-5f;
+        }
         j->scales[g] = sc;
     }
+}
+
+/* The tensor module's rounding (convert.c round_clamp): rint, clamp, NaN 0. */
+static inline int round_clamp(float q, float lo, float hi) {
+    float c = q > lo - 1.0f ? q : lo - 1.0f;
+    c = c < hi + 1.0f ? c : hi + 1.0f;
+    c = (c + 12582912.0f) - 12582912.0f;
+    c = c > lo ? c : lo;
+    c = c < hi ? c : hi;
+    return (int)(q == q ? c : 0.0f);
+}
+
+/* Ternary or binary codes of x[0 .. len) into elements [ge, ge + len) of
+ * base: whole bytes by the kernel, read-modify-write at unaligned edges. */
+static void pack_seg(const bni_pq_kernels *k, bn_dtype dd, const float *x, int64_t len, float scale, uint8_t *base,
+                     int64_t ge) {
+    int tern = dd == BN_DTYPE_TERNARY, per = tern ? 4 : 8;
+    float inv = tern ? 1.0f / scale : 1.0f;
+    int64_t i = 0;
+    for (; i < len && (ge + i) % per != 0; i++)
+        bni_packed_set(dd, base, ge + i, tern ? round_clamp(x[i] * inv, -1.0f, 1.0f) : (x[i] >= 0.0f ? 1 : -1));
+    int64_t mid = (len - i) / per * per;
+    if (mid > 0) {
+        if (tern) k->ternary(x + i, mid, inv, base + (ge + i) / 4);
+        else k->binary(x + i, mid, base + (ge + i) / 8);
+        i += mid;
+    }
+    for (; i < len; i++)
+        bni_packed_set(dd, base, ge + i, tern ? round_clamp(x[i] * inv, -1.0f, 1.0f) : (x[i] >= 0.0f ? 1 : -1));
 }
 
 static void pq_codes(void *arg, size_t begin, size_t end, int thread) {
@@ -179,6 +226,7 @@ static void pq_codes(void *arg, size_t begin, size_t end, int thread) {
     pq_job *j = (pq_job *)arg;
     const bn_dtype_info *info = bni_dtype_info(j->dtype);
     const float lo = (float)info->code_min, hi = (float)info->code_max;
+    int is_q = j->dtype == BN_DTYPE_QINT8 || j->dtype == BN_DTYPE_QINT4;
     int8_t codes[PQ_CHUNK];
     for (size_t c = begin; c < end; c++) {
         int64_t e0 = (int64_t)c * PQ_CHUNK;
@@ -186,13 +234,14 @@ static void pq_codes(void *arg, size_t begin, size_t end, int thread) {
         for (int64_t e = e0; e < e0 + m;) {
             int64_t g = e / j->group, gend = (g + 1) * j->group;
             int64_t len = (gend < e0 + m ? gend : e0 + m) - e;
-            j->k->codes(j->x + e, len, j->scales[g], lo, hi, codes + (e - e0));
+            if (is_q) j->k->codes(j->x + e, len, j->scales[g], lo, hi, codes + (e - e0));
+            else pack_seg(j->k, j->dtype, j->x + e, len, j->scales[g], j->dst, j->e0 + e);
             e += len;
         }
         if (j->dtype == BN_DTYPE_QINT8) {
-            memcpy(j->dst + e0, codes, (size_t)m);
-        } else {
-            uint8_t *p = j->dst + e0 / 2;
+            memcpy(j->dst + j->e0 + e0, codes, (size_t)m);
+        } else if (j->dtype == BN_DTYPE_QINT4) {
+            uint8_t *p = j->dst + (j->e0 + e0) / 2;
             int64_t i = 0;
             for (; i + 2 <= m; i += 2) *p++ = (uint8_t)((codes[i] & 0xF) | (codes[i + 1] & 0xF) << 4);
             if (i < m) *p = (uint8_t)(codes[i] & 0xF);
@@ -200,7 +249,7 @@ static void pq_codes(void *arg, size_t begin, size_t end, int thread) {
     }
 }
 
-/* r is a fresh contiguous qint8/qint4 tensor of src's shape; src is f32 and contiguous. */
+/* r is a fresh contiguous tensor of a pq_dtype and src's shape; src is f32 and contiguous. */
 static void quantize_fast(const bn_tensor *src, bn_tensor *r) {
     int64_t numel = bn_tensor_numel(src);
     if (numel == 0) return;
@@ -212,6 +261,7 @@ static void quantize_fast(const bn_tensor *src, bn_tensor *r) {
     j.group = bn_tensor_group_size(r);
     j.scales = bn_tensor_scales(r);
     j.dst = (uint8_t *)r->storage->data;
+    j.e0 = 0;
     bn_ctx *ctx = src->storage->ctx;
     size_t ngroups = (size_t)(numel / j.group);
     size_t grain = (size_t)(65536 / j.group) + 1;
@@ -242,7 +292,7 @@ static bn_status convert_impl(const char *fn, const bn_tensor *src, const bn_pre
     }
     bn_tensor *r;
     if ((st = bni_tensor_alloc(fn, src->storage->ctx, dd, src->ndim, src->shape, group, &r))) return st;
-    if ((dd == BN_DTYPE_QINT8 || dd == BN_DTYPE_QINT4) && src->dtype == BN_DTYPE_F32 && bn_tensor_is_contiguous(src)) {
+    if (pq_dtype(dd) && src->dtype == BN_DTYPE_F32 && bn_tensor_is_contiguous(src)) {
         quantize_fast(src, r);
         *out = r;
         if (is_view) *is_view = 0;
@@ -335,10 +385,12 @@ bn_status bn_precision_convert_inplace(bn_tensor *t, const bn_precision_spec *sp
     /* Group by group: a group is read whole (its scale) before its codes are
      * written, and codes take at most a byte where the source took four, so
      * no write reaches a value not yet read. */
-    if (numel > 0 && (dd == BN_DTYPE_QINT8 || dd == BN_DTYPE_QINT4)) {
+    if (numel > 0 && pq_dtype(dd)) {
         /* the kernels, on this thread and in order: every chunk's codes are
-         * buffered and land below the chunk's own source bytes */
-        pq_job j = {bni_pq_kernels_get(), dd, (const float *)(const void *)data, numel, g, sc, (uint8_t *)data};
+         * buffered (qint8/qint4) or written after the values they come from
+         * are read (ternary/binary), and land below the chunk's own source
+         * bytes */
+        pq_job j = {bni_pq_kernels_get(), dd, (const float *)(const void *)data, numel, g, sc, (uint8_t *)data, 0};
         pq_scales(&j, 0, (size_t)nscales, 0);
         pq_codes(&j, 0, (size_t)((numel + PQ_CHUNK - 1) / PQ_CHUNK), 0);
     } else if (numel > 0) {
@@ -393,16 +445,6 @@ static void read_elems(const bn_tensor *src, int64_t e0, int64_t m, bn_dtype to,
     }
 }
 
-/* The tensor module's rounding (convert.c round_clamp): rint, clamp, NaN 0. */
-static inline int round_clamp(float q, float lo, float hi) {
-    float c = q > lo - 1.0f ? q : lo - 1.0f;
-    c = c < hi + 1.0f ? c : hi + 1.0f;
-    c = (c + 12582912.0f) - 12582912.0f;
-    c = c > lo ? c : lo;
-    c = c < hi ? c : hi;
-    return (int)(q == q ? c : 0.0f);
-}
-
 /* Pack n codes into elements [e0, e0 + n) of base: whole bytes where the
  * elements are byte-aligned, read-modify-write at the edges. */
 static void pack_run(bn_dtype dd, const int8_t *c, int64_t n, uint8_t *base, int64_t e0) {
@@ -454,22 +496,19 @@ static void quantize_two_pass(const bn_tensor *src, bn_dtype dd, int64_t g0, int
             for (int64_t i = 0; i < m; i++) acc += fabs((double)buf[i]);
         }
     }
-    float scale, inv;
+    float scale;
     if (dd == BN_DTYPE_TERNARY) {
         float mm = (float)(acc / (double)len);
         if (!(mm >= 1e-5f) && mm == mm) mm = 1e-5f;
-        inv = 1.0f / mm;
-        scale = mm;
+        scale = mm; /* pack_seg multiplies by 1 / scale, as the tensor module */
     } else if (dd == BN_DTYPE_BINARY) {
         scale = (float)(acc / (double)len);
-        inv = 1.0f;
     } else {
         float qmax = dd == BN_DTYPE_QINT8 ? 127.0f : 7.0f;
         float sc = mx / qmax;
         if (nan) sc = NAN;
         else if (mx == 0.0f || sc == 0.0f) sc = 1.0f;
         scale = sc;
-        inv = 1.0f / sc;
     }
     *scale_out = scale;
     const bn_dtype_info *info = bni_dtype_info(dd);
@@ -477,12 +516,12 @@ static void quantize_two_pass(const bn_tensor *src, bn_dtype dd, int64_t g0, int
     for (int64_t c0 = 0; c0 < len; c0 += chunk) {
         int64_t m = len - c0 < chunk ? len - c0 : chunk;
         read_elems(src, g0 + c0, m, BN_DTYPE_F32, (char *)buf);
-        if (is_q) k->codes(buf, m, scale, lo, hi, codes);
-        else if (dd == BN_DTYPE_BINARY)
-            for (int64_t i = 0; i < m; i++) codes[i] = (int8_t)(buf[i] >= 0.0f ? 1 : -1);
-        else
-            for (int64_t i = 0; i < m; i++) codes[i] = (int8_t)round_clamp(buf[i] * inv, lo, hi);
-        pack_run(dd, codes, m, base, g0 + c0);
+        if (is_q) {
+            k->codes(buf, m, scale, lo, hi, codes);
+            pack_run(dd, codes, m, base, g0 + c0);
+        } else {
+            pack_seg(k, dd, buf, m, scale, base, g0 + c0);
+        }
     }
 }
 
@@ -549,9 +588,9 @@ bn_status bn_precision_convert_stream(const bn_tensor *src, const bn_precision_s
             for (int64_t e0 = 0; e0 < numel; e0 += step) {
                 int64_t m = numel - e0 < step ? numel - e0 : step;
                 read_elems(src, e0, m, BN_DTYPE_F32, (char *)buf);
-                if (dd == BN_DTYPE_QINT8 || (dd == BN_DTYPE_QINT4 && e0 % 2 == 0)) {
-                    pq_job j = {bni_pq_kernels_get(), dd, (const float *)buf, m, g, scales + e0 / g,
-                                (uint8_t *)dst + (dd == BN_DTYPE_QINT8 ? e0 : e0 / 2)};
+                if (pq_dtype(dd) && (dd != BN_DTYPE_QINT4 || e0 % 2 == 0)) {
+                    pq_job j = {bni_pq_kernels_get(), dd, (const float *)buf, m, g, scales + e0 / g, (uint8_t *)dst,
+                                e0};
                     pq_scales(&j, 0, (size_t)(m / g), 0);
                     pq_codes(&j, 0, (size_t)((m + PQ_CHUNK - 1) / PQ_CHUNK), 0);
                 } else {

@@ -13,27 +13,60 @@ float bni_pq_absmax_scalar(const float *x, int64_t n, int *nan) {
     return mx;
 }
 
+/* The tensor module's rounding: rint (half to even), clamp, NaN -> 0. */
+static inline int round_clamp(float q, float lo, float hi) {
+    float c = q > lo - 1.0f ? q : lo - 1.0f;
+    c = c < hi + 1.0f ? c : hi + 1.0f;
+    c = (c + 12582912.0f) - 12582912.0f; /* rint for |c| < 2^22 */
+    c = c > lo ? c : lo;
+    c = c < hi ? c : hi;
+    return (int)(q == q ? c : 0.0f);
+}
+
 void bni_pq_codes_scalar(const float *x, int64_t n, float scale, float lo, float hi, int8_t *codes) {
-    for (int64_t i = 0; i < n; i++) {
-        float q = x[i] / scale;
-        float c = q > lo - 1.0f ? q : lo - 1.0f;
-        c = c < hi + 1.0f ? c : hi + 1.0f;
-        c = (c + 12582912.0f) - 12582912.0f; /* rint for |c| < 2^22 */
-        c = c > lo ? c : lo;
-        c = c < hi ? c : hi;
-        codes[i] = (int8_t)(int)(q == q ? c : 0.0f);
+    for (int64_t i = 0; i < n; i++) codes[i] = (int8_t)round_clamp(x[i] / scale, lo, hi);
+}
+
+void bni_pq_ternary_scalar(const float *x, int64_t n, float inv, uint8_t *dst) {
+    for (int64_t i = 0; i + 4 <= n; i += 4) {
+        unsigned b = 0;
+        for (int k = 0; k < 4; k++) {
+            float q = x[i + k] * inv;
+            b |= (unsigned)(round_clamp(q, -1.0f, 1.0f) + 1) << (2 * k);
+        }
+        dst[i / 4] = (uint8_t)b;
     }
 }
 
-static const bni_pq_kernels k_scalar = {bni_pq_absmax_scalar, bni_pq_codes_scalar, "scalar"};
+void bni_pq_binary_scalar(const float *x, int64_t n, uint8_t *dst) {
+    for (int64_t i = 0; i + 8 <= n; i += 8) {
+        unsigned b = 0;
+        for (int k = 0; k < 8; k++) b |= (unsigned)(x[i + k] >= 0.0f) << k;
+        dst[i / 8] = (uint8_t)b;
+    }
+}
+
+static const bni_pq_kernels k_scalar = {bni_pq_absmax_scalar, bni_pq_codes_scalar, bni_pq_ternary_scalar,
+                                        bni_pq_binary_scalar, "scalar"};
 #if defined(__x86_64__) || defined(_M_X64)
-static const bni_pq_kernels k_avx2 = {bni_pq_absmax_avx2, bni_pq_codes_avx2, "avx2"};
+static const bni_pq_kernels k_avx2 = {bni_pq_absmax_avx2, bni_pq_codes_avx2, bni_pq_ternary_avx2, bni_pq_binary_avx2,
+                                      "avx2"};
+static const bni_pq_kernels k_avx512 = {bni_pq_absmax_avx512, bni_pq_codes_avx512, bni_pq_ternary_avx512,
+                                        bni_pq_binary_avx512, "avx512"};
+#endif
+#if defined(__aarch64__)
+static const bni_pq_kernels k_neon = {bni_pq_absmax_neon, bni_pq_codes_neon, bni_pq_ternary_neon, bni_pq_binary_neon,
+                                      "neon"};
 #endif
 
 const bni_pq_kernels *bni_pq_kernels_for_isa(bn_isa isa) {
     if (!bn_cpu_supports_isa(isa)) return NULL;
 #if defined(__x86_64__) || defined(_M_X64)
-    if (isa == BN_ISA_AVX2 || isa == BN_ISA_AVX512) return &k_avx2;
+    if (isa == BN_ISA_AVX2) return &k_avx2;
+    if (isa == BN_ISA_AVX512) return &k_avx512;
+#endif
+#if defined(__aarch64__)
+    if (isa == BN_ISA_NEON) return &k_neon;
 #endif
     return &k_scalar;
 }

@@ -2,6 +2,7 @@
  * division, round to nearest even, the same clamps, NaN -> 0). */
 #include <immintrin.h>
 #include <math.h>
+#include <string.h>
 
 #include "precision/pq_kernels.h"
 
@@ -56,4 +57,40 @@ void bni_pq_codes_avx2(const float *x, int64_t n, float scale, float lo, float h
         _mm256_storeu_si256((__m256i *)(void *)(codes + i), p);
     }
     if (i < n) bni_pq_codes_scalar(x + i, n - i, scale, lo, hi, codes + i);
+}
+
+/* 8 values: the masks of x*inv > 0.5 and x*inv < -0.5 (NaN in neither). */
+static inline void tmask8(const float *x, __m256 inv, unsigned *g, unsigned *l) {
+    __m256 q = _mm256_mul_ps(_mm256_loadu_ps(x), inv);
+    *g = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(q, _mm256_set1_ps(0.5f), _CMP_GT_OQ));
+    *l = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(q, _mm256_set1_ps(-0.5f), _CMP_LT_OQ));
+}
+
+void bni_pq_ternary_avx2(const float *x, int64_t n, float inv, uint8_t *dst) {
+    const __m256 vi = _mm256_set1_ps(inv);
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        uint32_t g = 0, l = 0;
+        for (int k = 0; k < 4; k++) {
+            unsigned gk, lk;
+            tmask8(x + i + 8 * k, vi, &gk, &lk);
+            g |= gk << (8 * k);
+            l |= lk << (8 * k);
+        }
+        uint64_t w = bni_pq_ternary_word(g, l);
+        memcpy(dst + i / 4, &w, 8); /* little endian: byte j holds elements 4j .. 4j+3 */
+    }
+    if (i < n) bni_pq_ternary_scalar(x + i, n - i, inv, dst + i / 4);
+}
+
+void bni_pq_binary_avx2(const float *x, int64_t n, uint8_t *dst) {
+    const __m256 z = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        uint32_t m = 0;
+        for (int k = 0; k < 4; k++)
+            m |= (uint32_t)_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(x + i + 8 * k), z, _CMP_GE_OQ)) << (8 * k);
+        memcpy(dst + i / 8, &m, 4);
+    }
+    if (i < n) bni_pq_binary_scalar(x + i, n - i, dst + i / 8);
 }
