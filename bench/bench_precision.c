@@ -6,9 +6,17 @@
  *    avx512, neon), each against the scalar table in the same run, for 1M
  *    and 64M elements (--quick: 1M only). GB/s counts bytes read plus
  *    written; vs_scalar is the rate over the scalar kernel's.
- * 2. The engine (bn_precision_convert, _stream with a 1 MiB budget) from
- *    f32 to f16, qint8 per row (rows of 4096), int4 with scale per block 32
- *    and ternary per tensor: GB/s of f32 read plus codes and scales written.
+ * 2. The quantize kernels of every ISA table (src/precision/pq_kernels.h:
+ *    scalar, avx2, avx512, neon), each against the scalar kernel in the
+ *    same run: qint8 per row of 4096 (absmax, then codes), qint4 per block
+ *    of 32 (absmax, then codes), ternary (packed codes, 4 a byte) and binary
+ *    (packed bits); GB/s counts the f32 read plus the codes written (one
+ *    byte per qint8/qint4 code, n/4 and n/8 bytes packed). The ternary and
+ *    binary scales (mean |x| summed in f64 in order) are not part of it.
+ * 3. The engine (bn_precision_convert, _stream with a 1 MiB budget) from
+ *    f32 to f16, qint8 per row (rows of 4096), int4 with scale per block 32,
+ *    ternary per tensor and per row, binary per tensor: GB/s of f32 read
+ *    plus codes and scales written.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +25,7 @@
 #include "bitnet/bitnet.h"
 #include "cpu/kernels.h"
 #include "harness.h"
+#include "precision/pq_kernels.h"
 
 typedef struct kjob {
     const bni_cpu_kernels *k;
@@ -79,6 +88,73 @@ static void bench_kernels(bnb_options *opt, size_t n) {
     free(h);
 }
 
+typedef struct qjob {
+    const bni_pq_kernels *k;
+    int which; /* 0 qint8 per row of 4096, 1 qint4 per block of 32, 2 ternary, 3 binary */
+    const float *x;
+    int8_t *codes;
+    uint8_t *packed;
+    size_t n;
+} qjob;
+
+static const char *const q_names[4] = {"qint8_row4096", "qint4_block32", "ternary", "binary"};
+
+/* absmax then codes per group, as the engine's two passes over one group */
+static void quantize_groups(const bni_pq_kernels *k, const float *x, int8_t *codes, size_t n, int64_t group,
+                            float qmax, float lo, float hi) {
+    for (size_t g0 = 0; g0 < n; g0 += (size_t)group) {
+        int nan = 0;
+        float mx = k->absmax(x + g0, group, &nan);
+        float sc = mx / qmax;
+        if (mx == 0.0f || sc == 0.0f) sc = 1.0f;
+        k->codes(x + g0, group, sc, lo, hi, codes + g0);
+    }
+}
+
+static void run_quantize(void *arg) {
+    qjob *j = arg;
+    switch (j->which) {
+    case 0: quantize_groups(j->k, j->x, j->codes, j->n, 4096, 127.0f, -128.0f, 127.0f); break;
+    case 1: quantize_groups(j->k, j->x, j->codes, j->n, 32, 7.0f, -8.0f, 7.0f); break;
+    case 2: j->k->ternary(j->x, (int64_t)j->n, 1.0f / 0.5f, j->packed); break;
+    default: j->k->binary(j->x, (int64_t)j->n, j->packed); break;
+    }
+}
+
+static void bench_quantize(bnb_options *opt, size_t n) {
+    float *f = malloc(n * 4);
+    int8_t *codes = malloc(n);
+    uint8_t *packed = malloc(n / 4 + 8);
+    if (!f || !codes || !packed) {
+        fprintf(stderr, "bench_precision: out of memory for %zu elements\n", n);
+        free(f), free(codes), free(packed);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) f[i] = (float)((double)(i % 10007) * 0.000173 - 0.8);
+    memset(codes, 0, n), memset(packed, 0, n / 4 + 8); /* touched before timing */
+    const bni_pq_kernels *scalar = bni_pq_kernels_for_isa(BN_ISA_SCALAR);
+    for (int w = 0; w < 4; w++) {
+        double scalar_rate = 0;
+        for (int isa = 0; isa <= BN_ISA_NEON; isa++) {
+            const bni_pq_kernels *k = bni_pq_kernels_for_isa((bn_isa)isa);
+            if (k == NULL || (isa != BN_ISA_SCALAR && k == scalar)) continue; /* SSE4.1: the scalar code */
+            char name[96];
+            snprintf(name, sizeof name, "precision/quantize/%s/%s/%zu", q_names[w], k->isa, n);
+            if (!bnb_selected(opt, name)) continue;
+            qjob j = {k, w, f, codes, packed, n};
+            bnb_result r = bnb_measure(opt, run_quantize, &j);
+            double out = w < 2 ? (double)n : w == 2 ? (double)n / 4 : (double)n / 8;
+            double rate = gb_s((double)n * 4.0 + out, &r);
+            if (isa == BN_ISA_SCALAR) scalar_rate = rate;
+            bnb_field fl[] = {BNB_TXT("kernel", q_names[w]), BNB_TXT("isa", k->isa), BNB_NUM("elements", (double)n),
+                              BNB_NUM("gb_s", rate),
+                              BNB_NUM("vs_scalar", scalar_rate > 0 ? rate / scalar_rate : 0.0)};
+            bnb_report(opt, name, &r, fl, 5);
+        }
+    }
+    free(f), free(codes), free(packed);
+}
+
 typedef struct ejob {
     bn_tensor *src;
     bn_precision_spec spec;
@@ -102,11 +178,13 @@ static void bench_engine(bnb_options *opt, bn_ctx *ctx, int64_t n) {
         fprintf(stderr, "bench_precision: %s\n", bn_last_error());
         return;
     }
-    bn_precision_spec specs[4] = {{BN_DTYPE_F16, BN_PRECISION_PER_TENSOR, 0},
+    bn_precision_spec specs[6] = {{BN_DTYPE_F16, BN_PRECISION_PER_TENSOR, 0},
                                   {BN_DTYPE_QINT8, BN_PRECISION_PER_ROW, 0},
                                   {BN_DTYPE_QINT4, BN_PRECISION_PER_BLOCK, 32},
-                                  {BN_DTYPE_TERNARY, BN_PRECISION_PER_TENSOR, 0}};
-    for (int s = 0; s < 4; s++) {
+                                  {BN_DTYPE_TERNARY, BN_PRECISION_PER_TENSOR, 0},
+                                  {BN_DTYPE_TERNARY, BN_PRECISION_PER_ROW, 0},
+                                  {BN_DTYPE_BINARY, BN_PRECISION_PER_TENSOR, 0}};
+    for (int s = 0; s < 6; s++) {
         for (int stream = 0; stream < 2; stream++) {
             char spec[48], name[128];
             bn_precision_spec_format(&specs[s], spec, sizeof spec);
@@ -146,6 +224,7 @@ int main(int argc, char **argv) {
     }
     size_t sizes[2] = {(size_t)1 << 20, (size_t)64 << 20};
     for (int s = 0; s < (quick ? 1 : 2); s++) bench_kernels(&opt, sizes[s]);
+    for (int s = 0; s < (quick ? 1 : 2); s++) bench_quantize(&opt, sizes[s]);
     for (int s = 0; s < (quick ? 1 : 2); s++) bench_engine(&opt, ctx, (int64_t)sizes[s]);
     bn_ctx_free(ctx);
     return bnb_finish(&opt);
