@@ -429,7 +429,7 @@ bn_status tk_regex_compile(tk_regex *re, const char *pattern, size_t len, int li
     re->code = pcre2_compile((PCRE2_SPTR)pattern, len, opts, &err, &erroff, cc);
     pcre2_compile_context_free(cc);
     if (!re->code) {
-        if (err == PCRE2_ERROR_NOMEMORY || err == PCRE2_ERROR_HEAPLIMIT)
+        if (err == PCRE2_ERROR_NOMEMORY || err == PCRE2_ERROR_HEAPLIMIT || err == PCRE2_ERROR_HEAP_FAILED)
             return bni_error(BN_ERR_OUT_OF_MEMORY, "%s: out of memory compiling a regex", who);
         PCRE2_UCHAR msg[256];
         pcre2_get_error_message(err, msg, sizeof msg);
