@@ -248,7 +248,7 @@ static int bench_shape(bn_ctx *ctx, const bnb_options *opt, cudaStream_t s, doub
         int have_i8 = have_blas && m >= 4 && time_graph(launch_cublas, &bi, s, iters, opt->reps, &ri8);
         cudaGetLastError();
         /* every kernel variant for this m: the default first */
-        int nvar = m == 1 ? 2 : m > 8 ? bni_cuda_bl_set_variant(0, 0) : 1;
+        int nvar = m == 1 ? BNI_CUDA_M1_VARIANTS : m > 8 ? bni_cuda_bl_set_variant(0, 0) : 1;
         for (int v = 0; v < nvar; v++) {
             bni_cuda_bl_set_variant(m == 1 ? v : 0, m > 8 ? v : 0);
             bnb_result ours;
@@ -299,6 +299,18 @@ static void small_op_rate(bn_ctx *ctx, const bnb_options *opt, cudaStream_t s) {
         samples[r] = (bnb_now() - t0) / calls;
     }
     bnb_result res = bnb_summarize(samples, 7);
+    /* the same tiny forward inside a graph: the floor of one dependent launch */
+    bl_run tiny = {.nring = 1, .x = x, .y = y, .m = 1};
+    tiny.ring[0] = bl;
+    bnb_result g;
+    if (time_graph(launch_bitnet, &tiny, s, 200, opt->reps, &g)) {
+        if (opt->json)
+            printf("{\"bench\":\"graph_launch_floor\",\"device\":\"cuda\",\"op\":\"bitlinear 16x64 m=1\","
+                   "\"kernel\":\"%s\",\"median_us\":%.3f}\n",
+                   bn_bitlinear_device_kernel_name(1), g.median);
+        else
+            printf("one tiny forward (16x64) inside a CUDA graph: %.2f us (the floor of a dependent launch)\n", g.median);
+    }
     if (opt->json)
         printf("{\"bench\":\"small_op_rate\",\"device\":\"cuda\",\"op\":\"bitlinear 16x64 m=1\",\"median_us\":%.3f,"
                "\"ops_per_s\":%.0f}\n",

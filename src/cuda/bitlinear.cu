@@ -157,6 +157,66 @@ __global__ void gemv_fused(const uint32_t *__restrict__ w, const float *__restri
     }
 }
 
+// Signed form of dot64: codes decoded to w in {-1, 0, 1} with __vsub4, so
+// the sum is the dot product itself and no per-token sum is needed.
+__device__ __forceinline__ int dot64s(uint4 wv, const int4 *a) {
+    const uint32_t w[4] = {wv.x, wv.y, wv.z, wv.w};
+    int acc = 0;
+#pragma unroll
+    for (int i = 0; i < 4; i++) {
+        const int4 av = a[i];
+        const int xa[4] = {av.x, av.y, av.z, av.w};
+#pragma unroll
+        for (int s = 0; s < 4; s++)
+            acc = __dp4a((int)__vsub4((w[i] >> (2 * s)) & 0x03030303u, 0x01010101u), xa[s], acc);
+    }
+    return acc;
+}
+
+// One token, latency first: each warp issues the loads of its first row's
+// weights (up to kPre vectors per lane) before the block quantizes x, so
+// the HBM latency overlaps the quantization; the signed decode needs no
+// per-token sum (one block reduction less).
+constexpr int kPre = 4;
+
+__global__ void gemv_fused2(const uint32_t *__restrict__ w, const float *__restrict__ wscale, int64_t n, int64_t kp,
+                            const float *__restrict__ x, int64_t k, float *__restrict__ y) {
+    extern __shared__ int4 smem_q[];
+    __shared__ float fred[32];
+    const int lane = threadIdx.x % kWarp, nw = blockDim.x / kWarp;
+    const int64_t vecs = kp / 64, warps = (int64_t)gridDim.x * nw;
+    int64_t r = (int64_t)blockIdx.x * nw + threadIdx.x / kWarp;
+    uint4 pre[kPre];
+    if (r < n) {
+        const uint4 *wr = reinterpret_cast<const uint4 *>(w + r * (kp / 16));
+#pragma unroll
+        for (int i = 0; i < kPre; i++) {
+            const int64_t v = lane + i * kWarp;
+            pre[i] = v < vecs ? __ldg(wr + v) : make_uint4(0x55555555u, 0x55555555u, 0x55555555u, 0x55555555u);
+        }
+    }
+    float amax = 0.0f;
+    for (int64_t i = threadIdx.x; i < k; i += blockDim.x) amax = fmaxf(amax, fabsf(x[i]));
+    amax = block_max(amax, fred);
+    const float s = act_scale(amax);
+    int8_t *q = reinterpret_cast<int8_t *>(smem_q);
+    for (int64_t i = threadIdx.x; i < kp; i += blockDim.x) q[i] = (int8_t)(i < k ? quant1(x[i], s) : 0);
+    __syncthreads();
+    for (int first = 1; r < n; r += warps, first = 0) {
+        const uint4 *wr = reinterpret_cast<const uint4 *>(w + r * (kp / 16));
+        int acc = 0;
+        int64_t v = lane;
+        if (first) {
+#pragma unroll
+            for (int i = 0; i < kPre; i++, v += kWarp)
+                if (v < vecs) acc += dot64s(pre[i], smem_q + v * 4);
+        }
+        for (; v < vecs; v += kWarp) acc += dot64s(__ldg(wr + v), smem_q + v * 4);
+        acc = warp_sum(acc);
+        if (lane == 0) y[r] = __fmul_rn((float)acc, __fdiv_rn(wscale[r], s));
+    }
+}
+
 // A few tokens (codes already in q): one warp per row, every token per
 // weight vector so the weights are read once.
 template <int M>
@@ -194,17 +254,16 @@ __global__ void gemv_q(const uint32_t *__restrict__ w, const float *__restrict__
 // before the current step's MMAs, so their latency overlaps the math.
 // Shared tiles are stored as k-slices of 16 bytes ([slice][row][16]) so
 // every fragment pointer is 32-byte aligned, as WMMA requires.
-constexpr int kBK = 64, kSlices = kBK / 16;
-
-template <int BM, int BN, int WM, int WN>
+template <int BM, int BN, int WM, int WN, int BK>
 __global__ void __launch_bounds__(32 * WM * WN)
     gemm_tc(const uint32_t *__restrict__ w, const float *__restrict__ wscale, int64_t n, int64_t kp,
             const int8_t *__restrict__ q, const float *__restrict__ xscale, int64_t m_total, float *__restrict__ y) {
     using namespace nvcuda;
     constexpr int T = 32 * WM * WN, TM = BM / WM, TN = BN / WN, FM = TM / 16, FN = TN / 16;
-    constexpr int NA = (BM * kSlices + T - 1) / T, NW = (BN + T - 1) / T;
-    __shared__ __align__(128) int8_t sa[kSlices * BM * 16];
-    __shared__ __align__(128) int8_t sb[kSlices * BN * 16];
+    constexpr int SL = BK / 16, WV = BK / 64;  // k-slices of 16, weight vectors (64 codes) per row
+    constexpr int NA = (BM * SL + T - 1) / T, NW = (BN * WV + T - 1) / T;
+    __shared__ __align__(128) int8_t sa[SL * BM * 16];
+    __shared__ __align__(128) int8_t sb[SL * BN * 16];
     __shared__ __align__(128) int sc[WM * WN][TM * TN];
     const int tid = threadIdx.x, warp = tid / kWarp;
     const int wm = warp / WN, wn = warp % WN;
@@ -221,28 +280,29 @@ __global__ void __launch_bounds__(32 * WM * WN)
     auto load = [&](int64_t k0) {
 #pragma unroll
         for (int i = 0; i < NA; i++) {
-            const int v = tid + i * T, r = v / kSlices, c = v % kSlices;
+            const int v = tid + i * T, r = v / SL, c = v % SL;
             ra[i] = make_int4(0, 0, 0, 0);
-            if (v < BM * kSlices && m0 + r < m_total)
+            if (v < BM * SL && m0 + r < m_total && k0 + c * 16 < kp)
                 ra[i] = __ldg(reinterpret_cast<const int4 *>(q + (m0 + r) * kp + k0) + c);
         }
 #pragma unroll
         for (int i = 0; i < NW; i++) {
-            const int r = tid + i * T;
+            const int v = tid + i * T, r = v / WV, c = v % WV;
             rw[i] = make_uint4(0x55555555u, 0x55555555u, 0x55555555u, 0x55555555u);  // code 1 = w 0
-            if (r < BN && n0 + r < n) rw[i] = __ldg(reinterpret_cast<const uint4 *>(w + (n0 + r) * wrow + k0 / 16));
+            if (v < BN * WV && n0 + r < n && k0 + c * 64 < kp)
+                rw[i] = __ldg(reinterpret_cast<const uint4 *>(w + (n0 + r) * wrow + k0 / 16) + c);
         }
     };
     auto store = [&]() {
 #pragma unroll
         for (int i = 0; i < NA; i++) {
-            const int v = tid + i * T, r = v / kSlices, c = v % kSlices;
-            if (v < BM * kSlices) *reinterpret_cast<int4 *>(sa + (c * BM + r) * 16) = ra[i];
+            const int v = tid + i * T, r = v / SL, c = v % SL;
+            if (v < BM * SL) *reinterpret_cast<int4 *>(sa + (c * BM + r) * 16) = ra[i];
         }
 #pragma unroll
         for (int i = 0; i < NW; i++) {
-            const int r = tid + i * T;
-            if (r >= BN) continue;
+            const int v = tid + i * T, r = v / WV, c = v % WV;
+            if (v >= BN * WV) continue;
             const uint32_t wd[4] = {rw[i].x, rw[i].y, rw[i].z, rw[i].w};
 #pragma unroll
             for (int sl = 0; sl < 4; sl++) {
@@ -251,18 +311,18 @@ __global__ void __launch_bounds__(32 * WM * WN)
                 out.y = __vsub4((wd[sl] >> 2) & 0x03030303u, 0x01010101u);
                 out.z = __vsub4((wd[sl] >> 4) & 0x03030303u, 0x01010101u);
                 out.w = __vsub4((wd[sl] >> 6) & 0x03030303u, 0x01010101u);
-                *reinterpret_cast<uint4 *>(sb + (sl * BN + r) * 16) = out;
+                *reinterpret_cast<uint4 *>(sb + ((c * 4 + sl) * BN + r) * 16) = out;
             }
         }
     };
 
     load(0);
-    for (int64_t k0 = 0; k0 < kp; k0 += kBK) {
+    for (int64_t k0 = 0; k0 < kp; k0 += BK) {
         store();
         __syncthreads();
-        if (k0 + kBK < kp) load(k0 + kBK);
+        if (k0 + BK < kp) load(k0 + BK);
 #pragma unroll
-        for (int sl = 0; sl < kSlices; sl++) {
+        for (int sl = 0; sl < SL; sl++) {
             wmma::fragment<wmma::matrix_a, 16, 16, 16, signed char, wmma::row_major> fa[FM];
             wmma::fragment<wmma::matrix_b, 16, 16, 16, signed char, wmma::col_major> fb[FN];
 #pragma unroll
@@ -301,13 +361,15 @@ struct gemm_variant {
     void (*kernel)(const uint32_t *, const float *, int64_t, int64_t, const int8_t *, const float *, int64_t, float *);
 };
 const gemm_variant k_gemm[] = {
-    {"cuda-gemm-wmma-int8-32x64", 32, 64, 128, gemm_tc<32, 64, 2, 2>},
-    {"cuda-gemm-wmma-int8-64x128", 64, 128, 256, gemm_tc<64, 128, 2, 4>},
-    {"cuda-gemm-wmma-int8-64x64", 64, 64, 128, gemm_tc<64, 64, 2, 2>},
+    {"cuda-gemm-wmma-int8-32x64-k256", 32, 64, 128, gemm_tc<32, 64, 2, 2, 256>},
+    {"cuda-gemm-wmma-int8-32x64-k64", 32, 64, 128, gemm_tc<32, 64, 2, 2, 64>},
+    {"cuda-gemm-wmma-int8-64x64-k256", 64, 64, 128, gemm_tc<64, 64, 2, 2, 256>},
+    {"cuda-gemm-wmma-int8-64x128-k64", 64, 128, 256, gemm_tc<64, 128, 2, 4, 64>},
+    {"cuda-gemm-wmma-int8-32x32-k256", 32, 32, 128, gemm_tc<32, 32, 2, 2, 256>},
 };
 constexpr int kGemmVariants = sizeof k_gemm / sizeof k_gemm[0];
 int g_gemm_variant = 0;
-int g_m1_split = 0;  // 1: one token through the quantize kernel + gemv_q
+int g_m1_variant = 0;  // 0: gemv_fused2, 1: gemv_fused, 2: quantize kernel + gemv_q
 
 int g_sms[64];
 
@@ -322,6 +384,7 @@ int sm_count(int dev) {
 
 constexpr int64_t kGemvMaxM = 8;            // up to here: dp4a, weights read once
 constexpr int64_t kFusedMaxKp = 48 * 1024;  // shared memory of the fused GEMV
+constexpr int kM1Variants = 3;
 
 }  // namespace
 
@@ -330,14 +393,15 @@ extern "C" {
 int bni_cuda_bl_device(const bni_cuda_bl *w) { return w->dev; }
 
 const char *bni_cuda_bl_kernel_name(int64_t m) {
-    if (m == 1 && !g_m1_split) return "cuda-gemv-dp4a-fused";
+    if (m == 1 && g_m1_variant == 0) return "cuda-gemv-dp4a-fused2";
+    if (m == 1 && g_m1_variant == 1) return "cuda-gemv-dp4a-fused";
     if (m <= kGemvMaxM) return "cuda-gemv-dp4a";
     return k_gemm[g_gemm_variant].name;
 }
 
-int bni_cuda_bl_set_variant(int m1_split, int gemm) {
-    if (gemm < 0 || gemm >= kGemmVariants) return kGemmVariants;
-    g_m1_split = m1_split != 0;
+int bni_cuda_bl_set_variant(int m1, int gemm) {
+    if (gemm < 0 || gemm >= kGemmVariants || m1 < 0 || m1 >= kM1Variants) return kGemmVariants;
+    g_m1_variant = m1;
     g_gemm_variant = gemm;
     return kGemmVariants;
 }
@@ -403,11 +467,14 @@ bn_status bni_cuda_bl_forward(const bni_cuda_bl *w, const float *x, int64_t m, f
     cudaStream_t s = static_cast<cudaStream_t>(stream);
     if (m == 0 || w->n == 0) return BN_OK;
     const int sms = sm_count(w->dev);
-    if (m == 1 && w->kp <= kFusedMaxKp && !g_m1_split) {
+    if (m == 1 && w->kp <= kFusedMaxKp && g_m1_variant < 2) {
         const int threads = 512, rows_per_block = threads / kWarp;
         int64_t blocks = (w->n + rows_per_block - 1) / rows_per_block;
         if (blocks > 4 * sms) blocks = 4 * sms;
-        gemv_fused<<<(unsigned)blocks, threads, (size_t)w->kp, s>>>(w->w, w->scale, w->n, w->kp, x, w->k, y);
+        if (g_m1_variant == 0)
+            gemv_fused2<<<(unsigned)blocks, threads, (size_t)w->kp, s>>>(w->w, w->scale, w->n, w->kp, x, w->k, y);
+        else
+            gemv_fused<<<(unsigned)blocks, threads, (size_t)w->kp, s>>>(w->w, w->scale, w->n, w->kp, x, w->k, y);
     } else {
         // Activation codes, scales and sums in one block from the cache.
         const size_t qbytes = (size_t)m * (size_t)w->kp, extra = (size_t)m * 8;

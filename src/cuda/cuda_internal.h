@@ -60,11 +60,13 @@ int bni_cuda_bl_device(const bni_cuda_bl *w);
 bn_status bni_cuda_bl_forward(const bni_cuda_bl *w, const float *x, int64_t m, float *y, void *stream);
 /* Name of the kernel used for m tokens ("cuda-gemv-dp4a-fused", ...). */
 const char *bni_cuda_bl_kernel_name(int64_t m);
-/* For tests and benchmarks (not thread-safe; set before forwards): route
- * one token through the quantize kernel + gemv_q instead of the fused
- * kernel, and pick GEMM tile variant `gemm` (0 = default). Returns the
- * number of GEMM variants; an out-of-range `gemm` changes nothing. */
-int bni_cuda_bl_set_variant(int m1_split, int gemm);
+/* For tests and benchmarks (not thread-safe; set before forwards): the
+ * one-token kernel m1 (0 = default fused2, 1 = fused, 2 = quantize kernel
+ * + gemv_q; BNI_CUDA_M1_VARIANTS in all) and GEMM tile variant `gemm`
+ * (0 = default). Returns the number of GEMM variants; out-of-range values
+ * change nothing. */
+#define BNI_CUDA_M1_VARIANTS 3
+int bni_cuda_bl_set_variant(int m1, int gemm);
 
 #ifdef __cplusplus
 }
