@@ -27,13 +27,17 @@ void bni_pq_codes_scalar(const float *x, int64_t n, float scale, float lo, float
     for (int64_t i = 0; i < n; i++) codes[i] = (int8_t)round_clamp(x[i] / scale, lo, hi);
 }
 
+/* clamp(rint(q), -1, 1) + 1 with NaN -> 0, without branches: rint (half to
+ * even) gives 1 or more exactly for q > 0.5 (0.5 itself rounds to 0), -1 or
+ * less exactly for q < -0.5, and NaN compares false both ways. Equal to
+ * round_clamp(q, -1, 1) + 1 for every q (test_pq_kernels checks it against
+ * the tensor module's cast). */
+static inline unsigned ternary_field(float q) { return 1u + (unsigned)(q > 0.5f) - (unsigned)(q < -0.5f); }
+
 void bni_pq_ternary_scalar(const float *x, int64_t n, float inv, uint8_t *dst) {
     for (int64_t i = 0; i + 4 <= n; i += 4) {
         unsigned b = 0;
-        for (int k = 0; k < 4; k++) {
-            float q = x[i + k] * inv;
-            b |= (unsigned)(round_clamp(q, -1.0f, 1.0f) + 1) << (2 * k);
-        }
+        for (int k = 0; k < 4; k++) b |= ternary_field(x[i + k] * inv) << (2 * k);
         dst[i / 4] = (uint8_t)b;
     }
 }
