@@ -292,10 +292,12 @@ static void check_bitlinear_class(bn_ctx *ctx) {
 }
 
 /* The same model through GGUF (I2_S, f32 floats, written by bitnet convert). */
-static void check_gguf(bn_ctx *ctx) {
+/* A GGUF written by `bitnet convert` from a model's packed directory must
+ * give transformers' packed logits (converter and loader checked together). */
+static void check_gguf_file(bn_ctx *ctx, const char *file, const char *model) {
     char path[512], rdir[512];
-    snprintf(path, sizeof path, "%s/models/gguf/bitnet-tiny-packed-i2_s.gguf", BITNET_TEST_DATA_DIR);
-    snprintf(rdir, sizeof rdir, "%s/models/bitnet-tiny", BITNET_TEST_DATA_DIR);
+    snprintf(path, sizeof path, "%s/models/gguf/%s", BITNET_TEST_DATA_DIR, file);
+    snprintf(rdir, sizeof rdir, "%s/models/%s", BITNET_TEST_DATA_DIR, model);
     refdata r;
     CHECK(load_ref(rdir, &r));
     float *want = load_logits(rdir, "packed", r.T * r.V);
@@ -310,12 +312,20 @@ static void check_gguf(bn_ctx *ctx) {
         for (int64_t t = 0; t < r.T; t++) CHECK_OK(bn_model_forward(m, &r.ids[t], 1, got + t * r.V, 0));
         double e2 = rel_err(got, want, r.T, r.V);
         CHECK(e1 <= TOL && e2 <= TOL);
-        printf("bitnet-tiny/packed through GGUF i2_s: max|d|/max|logit| one pass %.3g, token by token %.3g\n", e1, e2);
+        printf("%s/packed through GGUF %s: max|d|/max|logit| one pass %.3g, token by token %.3g\n", model, file, e1, e2);
         free(got);
     }
     bn_model_free(m);
     free(want);
-    m = NULL;
+}
+
+static void check_gguf(bn_ctx *ctx) {
+    check_gguf_file(ctx, "bitnet-tiny-packed-i2_s.gguf", "bitnet-tiny");
+    /* hidden 256, ffn 512: wide enough for ggml's 256-element TQ blocks */
+    check_gguf_file(ctx, "bitnet-mha-packed-i2_s.gguf", "bitnet-mha");
+    check_gguf_file(ctx, "bitnet-mha-packed-tq2_0.gguf", "bitnet-mha");
+    check_gguf_file(ctx, "bitnet-mha-packed-tq1_0.gguf", "bitnet-mha");
+    bn_model *m = NULL;
     CHECK_ERR(bn_model_load(ctx, "/nonexistent/x.gguf", NULL, &m), BN_ERR_IO, "x.gguf");
 }
 
@@ -376,9 +386,10 @@ int main(void) {
     bn_ctx *ctx = NULL;
     CHECK_OK(bn_ctx_new(NULL, &ctx));
     if (!ctx) return bt_summary("test_model");
-    const char *names[] = {"bitnet-tiny", "bitnet-tiny-mqa"};
+    /* GQA (8 heads, 2 KV), MQA (5 heads, 1 KV), MHA (4 heads, 4 KV) */
+    const char *names[] = {"bitnet-tiny", "bitnet-tiny-mqa", "bitnet-mha"};
     const char *variants[] = {"master", "packed"};
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 3; i++)
         for (int j = 0; j < 2; j++) check_model(ctx, names[i], variants[j]);
     check_bitlinear_class(ctx);
     check_gguf(ctx);
