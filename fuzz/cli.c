@@ -8,7 +8,8 @@
  * arguments with a '/' are skipped (nothing is read or written outside it),
  * as are the benchmarks and the 2B-4T presets (minutes and gigabytes per
  * run, by design). Files the command writes there are removed after each
- * run, and inputs it overwrote are restored. */
+ * run, and inputs it overwrote are restored. The harness changes into that
+ * directory: give libFuzzer absolute paths (corpus, -artifact_prefix). */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>

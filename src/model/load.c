@@ -212,6 +212,11 @@ static bn_status load_impl(bn_model *m, const char *path, const bn_safetensors *
                              path);
         if ((s = load_matrix(st, "lm_head.weight", shV, &m->lm_head, &m->head16))) return s;
     }
+    /* 11 tensors per layer at least: a count the file cannot hold is refused
+     * before it sizes an allocation (fuzz/regressions/st_model) */
+    if ((uint64_t)m->L > bn_safetensors_count(st) / 11)
+        return bni_error(BN_ERR_FORMAT, FN ": '%s': num_hidden_layers = %lld but the checkpoint has only %zu tensors", path,
+                         (long long)m->L, bn_safetensors_count(st));
     m->layers = bni_calloc((size_t)m->L, sizeof(bn_layer));
     if (!m->layers) return bni_error(BN_ERR_OUT_OF_MEMORY, FN ": out of memory");
     for (int64_t l = 0; l < m->L; l++) {

@@ -229,6 +229,11 @@ bn_status bni_model_load_gguf(bn_model *m, const char *path, const bn_model_opti
         s = find(g, path, "output.weight", m->V, H, &t);
         if (!s) s = load_mat(&t, path, &m->lm_head, &m->head16, &m->head16_f16);
     }
+    /* 11 tensors per block: a block_count the file cannot hold is refused
+     * before it sizes an allocation (fuzz/regressions/gguf_model) */
+    if (!s && m->L > bn_gguf_tensor_count(g) / 11)
+        s = bni_error(BN_ERR_FORMAT, FN ": '%s': " ARCH ".block_count = %lld but the file has only %lld tensors", path,
+                      (long long)m->L, (long long)bn_gguf_tensor_count(g));
     if (!s) {
         m->layers = bni_calloc((size_t)m->L, sizeof(bn_layer));
         if (!m->layers) s = bni_error(BN_ERR_OUT_OF_MEMORY, FN ": out of memory");
