@@ -34,19 +34,33 @@ void bni_pq_codes_scalar(const float *x, int64_t n, float scale, float lo, float
  * the tensor module's cast). */
 static inline unsigned ternary_field(float q) { return 1u + (unsigned)(q > 0.5f) - (unsigned)(q < -0.5f); }
 
+#define PQ_BLOCK 512 /* fields per round: simple loops the compiler can vectorize */
+
 void bni_pq_ternary_scalar(const float *x, int64_t n, float inv, uint8_t *dst) {
-    for (int64_t i = 0; i + 4 <= n; i += 4) {
-        unsigned b = 0;
-        for (int k = 0; k < 4; k++) b |= ternary_field(x[i + k] * inv) << (2 * k);
-        dst[i / 4] = (uint8_t)b;
+    uint8_t f[PQ_BLOCK];
+    n &= ~(int64_t)3;
+    for (int64_t i0 = 0; i0 < n; i0 += PQ_BLOCK) {
+        int m = (int)(n - i0 < PQ_BLOCK ? n - i0 : PQ_BLOCK);
+        const float *xs = x + i0;
+        for (int i = 0; i < m; i++) f[i] = (uint8_t)ternary_field(xs[i] * inv);
+        uint8_t *d = dst + i0 / 4;
+        for (int j = 0; j < m / 4; j++)
+            d[j] = (uint8_t)(f[4 * j] | f[4 * j + 1] << 2 | f[4 * j + 2] << 4 | f[4 * j + 3] << 6);
     }
 }
 
 void bni_pq_binary_scalar(const float *x, int64_t n, uint8_t *dst) {
-    for (int64_t i = 0; i + 8 <= n; i += 8) {
-        unsigned b = 0;
-        for (int k = 0; k < 8; k++) b |= (unsigned)(x[i + k] >= 0.0f) << k;
-        dst[i / 8] = (uint8_t)b;
+    uint8_t f[PQ_BLOCK];
+    n &= ~(int64_t)7;
+    for (int64_t i0 = 0; i0 < n; i0 += PQ_BLOCK) {
+        int m = (int)(n - i0 < PQ_BLOCK ? n - i0 : PQ_BLOCK);
+        const float *xs = x + i0;
+        for (int i = 0; i < m; i++) f[i] = (uint8_t)(xs[i] >= 0.0f);
+        uint8_t *d = dst + i0 / 8;
+        for (int j = 0; j < m / 8; j++) {
+            const uint8_t *b = f + 8 * j;
+            d[j] = (uint8_t)(b[0] | b[1] << 1 | b[2] << 2 | b[3] << 3 | b[4] << 4 | b[5] << 5 | b[6] << 6 | b[7] << 7);
+        }
     }
 }
 
