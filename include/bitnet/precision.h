@@ -27,9 +27,13 @@
  * `code * scale` in f32.
  *
  * The f16/bf16 paths of the engine use the CPU kernel table (F16C, AVX-512
- * (+BF16), NEON, scalar reference, chosen by bn_cpu_isa()); f32 -> qint8 /
- * qint4 use the module's own quantize kernels (scalar reference, AVX2) on
- * the context's thread pool. Every ISA and thread count gives the same bits.
+ * (+BF16), NEON, scalar reference, chosen by bn_cpu_isa()); f32 -> qint8,
+ * qint4, ternary and binary (contiguous f32 sources) use the module's own
+ * quantize kernels (scalar reference, AVX2, AVX-512, NEON: absmax and codes
+ * for qint8/qint4, packed codes for ternary and binary) on the context's
+ * thread pool; the ternary/binary mean stays a scalar f64 sum in element
+ * order per group (groups run in parallel). Every ISA and thread count gives
+ * the same bits.
  *
  * ## Presets
  * | layer kind | Conservative | Balanced       | Aggressive     |
