@@ -1,5 +1,6 @@
-/* bench_ops: element-wise ops GB/s per ISA and thread count, vs scalar and
- * memcpy, and bn_add_into dispatch overhead. See bench/ops_runner.c.
+/* bench_ops: add, mul, gelu, softmax, rmsnorm and sum GB/s per ISA and
+ * thread count, vs scalar and memcpy, and bn_add_into dispatch overhead.
+ * See bench/ops_runner.c.
  *   bench_ops [--json] [--quick] [--max-n N] [harness flags] */
 #include "ops_runner.h"
 

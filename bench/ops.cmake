@@ -1,4 +1,4 @@
-# The element-wise ops benchmark (owned with src/ops element-wise half):
+# The ops benchmark (add, mul, gelu, softmax, rmsnorm, sum per ISA):
 #   bench_ops [--json] [--quick] [--max-n N]
 # The runner (ops_runner.c) is shared with `bitnet bench ops`; it reaches
 # the internal kernel tables, hence the src/ include directory.

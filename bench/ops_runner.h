@@ -1,7 +1,8 @@
-/* The element-wise ops benchmark, shared by bench/bench_ops and
- * `bitnet bench ops`: GB/s per op, size, thread count and ISA with the
- * ratios to the scalar kernel and to memcpy, and the dispatch overhead of
- * bn_add_into. */
+/* The ops benchmark, shared by bench/bench_ops and `bitnet bench ops`:
+ * GB/s of add, mul, gelu, softmax, rmsnorm and sum per size, thread count
+ * and ISA (each ISA's kernel table called directly), with the ratios to the
+ * scalar kernel and to memcpy measured in the same run, and the dispatch
+ * overhead of bn_binary_into. */
 #ifndef BITNET_BENCH_OPS_RUNNER_H
 #define BITNET_BENCH_OPS_RUNNER_H
 
