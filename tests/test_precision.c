@@ -748,6 +748,52 @@ static void test_pq_kernels(void) {
     free(x), free(a), free(b), free(pa), free(pb);
 }
 
+/* The plain path from strided and non-f32 sources (an f32 temporary, then
+ * the kernels) equals the tensor module's cast. */
+static void test_pq_sources(void) {
+    int64_t sh[2] = {6, 333};
+    bn_tensor *x = rand_f32(2, sh);
+    float *d = bn_tensor_data(x);
+    d[3] = NAN, d[10] = 0.5f, d[11] = -0.5f, d[12] = -0.0f, d[700] = INFINITY;
+    bn_tensor *srcs[4] = {NULL, NULL, NULL, NULL};
+    CHECK_OK(bn_tensor_transpose(x, 0, 1, &srcs[0]));
+    CHECK_OK(bn_tensor_cast(x, BN_DTYPE_F64, &srcs[1]));
+    CHECK_OK(bn_tensor_cast(x, BN_DTYPE_BF16, &srcs[2]));
+    CHECK_OK(bn_tensor_cast(x, BN_DTYPE_F16, &srcs[3]));
+    bn_dtype ds[4] = {BN_DTYPE_QINT8, BN_DTYPE_QINT4, BN_DTYPE_TERNARY, BN_DTYPE_BINARY};
+    int bad = 0;
+    for (int si = 0; si < 4; si++)
+        for (int di = 0; di < 4; di++)
+            for (int g = 0; g < 3; g++) {
+                bn_precision_spec s = {ds[di], (bn_precision_granularity)g, 9};
+                const bn_tensor *src = srcs[si];
+                int64_t group;
+                CHECK_OK(bn_precision_group_size(&s, 2, bn_tensor_shape(src), &group));
+                bn_tensor *e = NULL, *c = NULL;
+                CHECK_OK(bn_precision_convert(src, &s, &e, NULL));
+                CHECK_OK(bn_tensor_cast_quantized(src, ds[di], group, &c));
+                size_t nb = bn_tensor_nbytes(e);
+                size_t used = (size_t)bn_tensor_numel(e) * (size_t)bn_dtype_get_info(ds[di])->bits % 8;
+                if (used) {
+                    nb--;
+                    unsigned mask = (1u << used) - 1u;
+                    bad += (((const uint8_t *)bn_tensor_data(e))[nb] & mask) !=
+                           (((const uint8_t *)bn_tensor_data(c))[nb] & mask);
+                }
+                bad += memcmp(bn_tensor_data(e), bn_tensor_data(c), nb) != 0;
+                int64_t ns = group ? bn_tensor_numel(e) / group : 1;
+                for (int64_t i = 0; i < ns; i++) {
+                    float u = bn_tensor_scales(e)[i], v = bn_tensor_scales(c)[i];
+                    bad += !(fbits(u) == fbits(v) || (isnan(u) && isnan(v)));
+                }
+                bn_tensor_free(e), bn_tensor_free(c);
+            }
+    if (bad) printf("pq sources: %d mismatches\n", bad);
+    CHECK(bad == 0);
+    for (int i = 0; i < 4; i++) bn_tensor_free(srcs[i]);
+    bn_tensor_free(x);
+}
+
 /* Large contiguous float conversions run on the thread pool: same bytes as the cast. */
 static void test_parallel_float(void) {
     int64_t sh[2] = {3, 100003};
@@ -785,6 +831,7 @@ int main(void) {
     test_f16_engine_paths();
     test_hand_values();
     test_pq_kernels();
+    test_pq_sources();
     test_parallel_float();
     test_specs();
     test_inplace_and_stream_equal_plain();

@@ -298,6 +298,22 @@ static bn_status convert_impl(const char *fn, const bn_tensor *src, const bn_pre
         if (is_view) *is_view = 0;
         return BN_OK;
     }
+    if (pq_dtype(dd) && !bni_dtype_is_packed(src->dtype)) {
+        /* strided or non-f32: the f32 temporary the tensor module's cast
+         * would make (the same values), then the kernels */
+        bn_tensor *tmp = NULL;
+        if ((st = bni_tensor_alloc(fn, src->storage->ctx, BN_DTYPE_F32, src->ndim, src->shape, 0, &tmp)) ||
+            (st = bni_tensor_copy(fn, tmp, src))) {
+            bn_tensor_free(tmp);
+            bn_tensor_free(r);
+            return st;
+        }
+        quantize_fast(tmp, r);
+        bn_tensor_free(tmp);
+        *out = r;
+        if (is_view) *is_view = 0;
+        return BN_OK;
+    }
     if ((st = bni_tensor_copy(fn, r, src))) {
         bn_tensor_free(r);
         return st;
