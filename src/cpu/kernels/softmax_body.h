@@ -163,6 +163,22 @@ static void scale_out(const float *e, float f, float *y, size_t n, int stream) {
  * output is streamed, so that y is only ever written by the final pass. */
 #define BNS_SCRATCH 8192
 
+/* The output factor of each block: c_b / S, or 1 / s for one block; NaN for
+ * a row holding a NaN or +inf or only -inf. */
+static void row_factors(const float *mb, const float *sb, float big, size_t nb, float *f) {
+    if (big != big || big == INFINITY || big == -INFINITY) {
+        for (size_t b = 0; b < nb; b++) f[b] = NAN;
+        return;
+    }
+    if (nb == 1) { /* the three-pass formula */
+        f[0] = 1.0f / sb[0];
+        return;
+    }
+    float cb[BNS_MAXB];
+    float r = 1.0f / combine(mb, sb, big, cb, nb);
+    for (size_t b = 0; b < nb; b++) f[b] = cb[b] * r;
+}
+
 static void softmax_row(const float *x, float *y, size_t n, int stream, const float *pf, float *scratch) {
     size_t nb = (n + BNI_SUM_BLOCK - 1) / BNI_SUM_BLOCK;
     if (nb > BNS_MAXB) {
@@ -171,31 +187,60 @@ static void softmax_row(const float *x, float *y, size_t n, int stream, const fl
     }
     float *e = stream && n <= BNS_SCRATCH ? scratch : y;
     if (e == y) stream = 0; /* y is in cache after the read pass */
-    float mb[BNS_MAXB], sb[BNS_MAXB], cb[BNS_MAXB];
-    float big = block_pass(x, n, e, 1, mb, sb, pf);
-    if (big != big || big == INFINITY || big == -INFINITY) { /* NaN row, +inf, or all -inf: NaN */
-        for (size_t i = 0; i < n; i++) y[i] = NAN;
-        return;
-    }
-    if (nb == 1) { /* the three-pass formula */
-        scale_out(e, 1.0f / sb[0], y, n, stream);
-        return;
-    }
-    float r = 1.0f / combine(mb, sb, big, cb, nb);
+    float mb[BNS_MAXB], sb[BNS_MAXB], f[BNS_MAXB];
+    row_factors(mb, sb, block_pass(x, n, e, 1, mb, sb, pf), nb, f);
     for (size_t b = 0, i = 0; b < nb; b++, i += BNI_SUM_BLOCK) {
         size_t k = n - i < BNI_SUM_BLOCK ? n - i : BNI_SUM_BLOCK;
-        scale_out(e + i, cb[b] * r, y + i, k, stream);
+        scale_out(e + i, f[b], y + i, k, stream);
     }
 }
 
+/* Streamed rows of at most BNS_SCRATCH, software-pipelined: while the
+ * exponentials of row j are computed block by block (its x streaming in,
+ * row j + 1 prefetched), the same block of row j - 1 is scaled and streamed
+ * out, so that the non-temporal writes overlap the arithmetic instead of
+ * leaving in a burst at the end of each row. Same bits as softmax_row. */
+static void softmax_rows_pipe(const float *x, float *y, size_t n, size_t rows, float *scratch) {
+    size_t nb = (n + BNI_SUM_BLOCK - 1) / BNI_SUM_BLOCK;
+    float mb[BNS_MAXB], sb[BNS_MAXB], f[BNS_MAXB];
+    const float *pe = NULL; /* the pending row: its exponentials, output and factors f */
+    float *py = NULL;
+    for (size_t j = 0; j < rows; j++) {
+        const float *xr = x + j * n, *pf = j + 1 < rows ? xr + n : NULL;
+        float *e = scratch + (j & 1) * BNS_SCRATCH;
+        float big = -INFINITY;
+        int nan = 0;
+        for (size_t b = 0, i = 0; b < nb; b++, i += BNI_SUM_BLOCK) {
+            size_t k = n - i < BNI_SUM_BLOCK ? n - i : BNI_SUM_BLOCK;
+            float m = BNS_FN(bni_max_f32)(xr + i, k);
+            exp_block(xr + i, m == -INFINITY ? 0.0f : m, e + i, k, pf ? pf + i : NULL);
+            mb[b] = m;
+            sb[b] = BNS_FN(bni_sum_f32)(e + i, k);
+            if (m != m) nan = 1;
+            else if (m > big) big = m;
+            if (pe) scale_out(pe + i, f[b], py + i, k, 1);
+        }
+        row_factors(mb, sb, nan ? NAN : big, nb, f);
+        pe = e;
+        py = y + j * n;
+    }
+    if (pe)
+        for (size_t b = 0, i = 0; b < nb; b++, i += BNI_SUM_BLOCK)
+            scale_out(pe + i, f[b], py + i, n - i < BNI_SUM_BLOCK ? n - i : BNI_SUM_BLOCK, 1);
+}
+
 static void softmax_rows(const float *x, float *y, size_t n, size_t rows, int stream, float *scratch) {
+    if (stream && n <= BNS_SCRATCH) {
+        softmax_rows_pipe(x, y, n, rows, scratch);
+        return;
+    }
     for (size_t j = 0; j < rows; j++)
         softmax_row(x + j * n, y + j * n, n, stream, j + 1 < rows ? x + (j + 1) * n : NULL, scratch);
 }
 
 void BNS_FN(bni_softmax_rows_f32)(const float *x, float *y, size_t n, size_t rows, int stream) {
     if (stream) {
-        float scratch[BNS_SCRATCH];
+        float scratch[2 * BNS_SCRATCH];
         softmax_rows(x, y, n, rows, 1, scratch);
         bnv_stream_fence();
     } else {
