@@ -100,7 +100,7 @@ bn_status bn_ctx_new(const bn_ctx_options *options, bn_ctx **ctx) {
     bn_ctx *c = bni_calloc(1, sizeof *c);
     if (c == NULL) return bni_error(BN_ERR_OUT_OF_MEMORY, "bn_ctx_new: cannot allocate the context");
     c->device = device;
-    c->seed = opt.seed;
+    atomic_init(&c->seed, opt.seed);
     atomic_init(&c->rng_counter, 0);
     st = bn_pool_new(&opt.pool, &c->pool);
     if (st != BN_OK) {
@@ -144,11 +144,11 @@ bn_status bn_ctx_parallel_for(bn_ctx *ctx, size_t n, size_t grain, bn_range_fn f
 
 void bn_ctx_manual_seed(bn_ctx *ctx, uint64_t seed) {
     if (ctx == NULL) return;
-    ctx->seed = seed;
+    atomic_store(&ctx->seed, seed);
     atomic_store(&ctx->rng_counter, 0);
 }
 
-uint64_t bn_ctx_seed(const bn_ctx *ctx) { return ctx ? ctx->seed : 0; }
+uint64_t bn_ctx_seed(const bn_ctx *ctx) { return ctx ? atomic_load(&((bn_ctx *)ctx)->seed) : 0; }
 
 uint64_t bn_ctx_rng_reserve(bn_ctx *ctx, uint64_t count) {
     if (ctx == NULL) return 0;

@@ -12,7 +12,7 @@ struct bn_ctx {
     bn_device device;
     bni_threadpool *threads;
     bn_pool *pool;
-    uint64_t seed;
+    _Atomic uint64_t seed;        /* atomic: bn_model_generate seeds a context other threads may share */
     _Atomic uint64_t rng_counter; /* next unreserved Philox counter */
     /* Per-operation profile (src/ops): on/off flag read with one relaxed
      * load per op; the table is created by bn_ctx_profile_enable and freed
