@@ -4,12 +4,14 @@
  * Input: the arguments, one per line, up to the first NUL byte; what
  * follows the NUL is the command's stdin. The command runs in a private
  * directory holding small real inputs under short names (m: the packed
- * tiny model with a tokenizer, mm: the master one, g.gguf, t.json), so
- * arguments with a '/' are skipped (nothing is read or written outside it),
- * as are the benchmarks and the 2B-4T presets (minutes and gigabytes per
- * run, by design). Files the command writes there are removed after each
- * run, and inputs it overwrote are restored. The harness changes into that
- * directory: give libFuzzer absolute paths (corpus, -artifact_prefix). */
+ * tiny model with a byte-level tokenizer, mm: the master one, g.gguf with
+ * tokenizer.json beside it, t.json, s/tokenizer.json: a SentencePiece-style
+ * one with its tokenizer_config.json). Arguments that are absolute paths or
+ * have a '..' component are skipped (nothing is read or written outside
+ * it), as are the benchmarks and the 2B-4T presets (minutes and gigabytes
+ * per run, by design). Files the command writes there are removed after
+ * each run, and inputs it overwrote are restored. The harness changes into
+ * that directory: give libFuzzer absolute paths (corpus, -artifact_prefix). */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,9 +37,12 @@ static const char *const files[][2] = {
     {"mm/model.safetensors", D "/models/bitnet-tiny/master/model.safetensors"},
     {"g.gguf", D "/models/gguf/bitnet-tiny-packed-i2_s.gguf"},
     {"t.json", D "/tiny-tokenizers/byte-level/tokenizer.json"},
-    {"tokenizer.json", D "/tiny-tokenizers/sp/tokenizer.json"},
-    {"tokenizer_config.json", D "/tiny-tokenizers/sp/tokenizer_config.json"},
+    {"tokenizer.json", D "/tiny-tokenizers/byte-level/tokenizer.json"},
+    {"s/tokenizer.json", D "/tiny-tokenizers/sp/tokenizer.json"},
+    {"s/tokenizer_config.json", D "/tiny-tokenizers/sp/tokenizer_config.json"},
 };
+static const char *const dirs[] = {".", "m", "mm", "s"};
+#define NDIRS (sizeof dirs / sizeof dirs[0])
 #define NFILES (sizeof files / sizeof files[0])
 
 static char g_box[600];
@@ -65,10 +70,10 @@ static void setup(void) {
     snprintf(g_box, sizeof g_box, "%s/box", fz_tmpdir());
     char p[1024];
     if (mkdir(g_box, 0700) != 0) abort();
-    snprintf(p, sizeof p, "%s/m", g_box);
-    if (mkdir(p, 0700) != 0) abort();
-    snprintf(p, sizeof p, "%s/mm", g_box);
-    if (mkdir(p, 0700) != 0) abort();
+    for (size_t i = 1; i < NDIRS; i++) {
+        snprintf(p, sizeof p, "%s/%s", g_box, dirs[i]);
+        if (mkdir(p, 0700) != 0) abort();
+    }
     for (size_t i = 0; i < NFILES; i++) copy_in(i);
     if (chdir(g_box) != 0) abort();
     if (!freopen("/dev/null", "w", stdout)) abort();
@@ -78,25 +83,41 @@ static void setup(void) {
 static void tidy(void) {
     for (size_t i = 0; i < NFILES; i++) {
         struct stat sb;
-        if (stat(files[i][0], &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size != g_stat[i].st_size ||
-            sb.st_mtim.tv_sec != g_stat[i].st_mtim.tv_sec || sb.st_mtim.tv_nsec != g_stat[i].st_mtim.tv_nsec ||
-            sb.st_ino != g_stat[i].st_ino) {
-            if (!S_ISREG(sb.st_mode)) unlink(files[i][0]);
+        if (stat(files[i][0], &sb) != 0) {
+            copy_in(i);
+        } else if (!S_ISREG(sb.st_mode) || sb.st_size != g_stat[i].st_size ||
+                   sb.st_mtim.tv_sec != g_stat[i].st_mtim.tv_sec || sb.st_mtim.tv_nsec != g_stat[i].st_mtim.tv_nsec ||
+                   sb.st_ino != g_stat[i].st_ino) {
+            unlink(files[i][0]);
             copy_in(i);
         }
     }
-    DIR *d = opendir(".");
-    if (!d) return;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        const char *n = e->d_name;
-        if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0 || strcmp(n, "m") == 0 || strcmp(n, "mm") == 0) continue;
-        int keep = 0;
-        for (size_t i = 0; i < NFILES; i++)
-            if (strcmp(n, files[i][0]) == 0) keep = 1;
-        if (!keep) unlink(n);
+    for (size_t k = 0; k < NDIRS; k++) {
+        DIR *d = opendir(dirs[k]);
+        if (!d) continue;
+        struct dirent *e;
+        char p[600];
+        while ((e = readdir(d)) != NULL) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+            if (k == 0) snprintf(p, sizeof p, "%s", e->d_name);
+            else snprintf(p, sizeof p, "%s/%s", dirs[k], e->d_name);
+            int keep = 0;
+            for (size_t i = 0; i < NDIRS; i++)
+                if (k == 0 && strcmp(p, dirs[i]) == 0) keep = 1;
+            for (size_t i = 0; i < NFILES; i++)
+                if (strcmp(p, files[i][0]) == 0) keep = 1;
+            if (!keep) unlink(p);
+        }
+        closedir(d);
     }
-    closedir(d);
+}
+
+/* Inside the directory: relative, no '..' component. */
+static int contained(const char *a) {
+    if (a[0] == '/') return 0;
+    for (const char *p = a; (p = strstr(p, "..")) != NULL; p += 2)
+        if ((p == a || p[-1] == '/') && (p[2] == 0 || p[2] == '/')) return 0;
+    return 1;
 }
 
 #define MAX_ARGS 24
@@ -127,7 +148,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     argv[argc] = NULL;
     int ok = 1;
     for (int i = 1; i < argc; i++)
-        if (strchr(argv[i], '/') || strcmp(argv[i], "..") == 0 || strstr(argv[i], "2b-4t")) ok = 0;
+        if (!contained(argv[i]) || strstr(argv[i], "2b-4t")) ok = 0;
     if (argc > 2 && strcmp(argv[1], "bench") == 0 &&
         (strcmp(argv[2], "ops") == 0 || strcmp(argv[2], "bitlinear") == 0 || strcmp(argv[2], "tokenizer") == 0 ||
          strcmp(argv[2], "model") == 0))
