@@ -8,6 +8,7 @@
  * contiguous f32 rows are computed in place in the output. */
 #include <inttypes.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,7 +71,8 @@ static void sm_task(void *arg, size_t begin, size_t end, int thread) {
             size_t e = r + 1;
             for (; e < end; e++) {
                 bni_rows_at(&j->rows, (int64_t)e, &xq, &oq);
-                if (xq != xp + (e - r) * (size_t)n * 4 || oq != op + (e - r) * (size_t)n * 4) break;
+                size_t step = (e - r) * (size_t)n * 4; /* compared as integers: no pointer past the data */
+                if ((uintptr_t)xq != (uintptr_t)xp + step || (uintptr_t)oq != (uintptr_t)op + step) break;
             }
             k->softmax_rows_f32((const float *)xp, (float *)op, (size_t)n, e - r, j->stream);
             r = e;
