@@ -4,6 +4,7 @@
  * bf16 (normalized value rounded before the weight); in place; errors. */
 #include <stdlib.h>
 
+#include "cpu/reduce_kernels.h"
 #include "reduce_test_util.h"
 
 static bn_ctx *g_ctx;
@@ -143,6 +144,32 @@ static void test_llama_rounding(void) {
     free(wv);
 }
 
+/* An output of 64 MiB (4096 rows of 4096 f32) takes the streaming
+ * multi-row kernel on 2 threads; it must give the one-row kernel's bits. */
+static void test_streamed(void) {
+    int64_t sh[2] = {4096, 4096}, d = 4096;
+    size_t n = 4096;
+    bn_tensor *x = rt_tensor(g_ctx, BN_DTYPE_F32, 2, sh, -3, 3, 0, 0), *w = rt_tensor(g_ctx, BN_DTYPE_F32, 1, &d, 0.5, 1.5, 0, 0);
+    bn_tensor *y = NULL;
+    CHECK(x != NULL && w != NULL);
+    if (!x || !w) return;
+    CHECK_OK(bn_rms_norm(x, w, 1e-5, &y));
+    const float *xp = (const float *)bn_tensor_data(x), *wp = (const float *)bn_tensor_data(w);
+    const float *yp = y ? (const float *)bn_tensor_data(y) : NULL;
+    float *ref = malloc(n * 4);
+    const bni_reduce_kernels *k = bni_reduce_kernels_get();
+    int bad = 0;
+    for (size_t r = 0; yp && r < n; r++) {
+        k->rms_norm_f32(xp + r * n, wp, 1e-5f, ref, n);
+        if (memcmp(ref, yp + r * n, n * 4)) bad++;
+    }
+    CHECK(yp && bad == 0);
+    free(ref);
+    bn_tensor_free(y);
+    bn_tensor_free(w);
+    bn_tensor_free(x);
+}
+
 int main(void) {
     bn_ctx_options o;
     bn_ctx_options_default(&o);
@@ -150,6 +177,7 @@ int main(void) {
     if (bn_ctx_new(&o, &g_ctx) != BN_OK) return 1;
     test_random();
     test_llama_rounding();
+    test_streamed();
     bn_ctx_free(g_ctx);
     return bt_summary("test_ops_norm");
 }
