@@ -1,7 +1,9 @@
 /* Fuzz target: bn_tokenizer_load on a tokenizer.json holding the input up
  * to its first NUL byte; what follows the NUL (when there is one) is the
  * tokenizer_config.json beside it. A tokenizer that loads encodes and
- * decodes a fixed text with every flag, and every id is looked up. */
+ * decodes a fixed text with every flag, then the first 256 bytes of the
+ * input itself (text the fuzzer controls, for the tokenizer's own regexes),
+ * and every id is looked up. */
 #include <string.h>
 
 #include "bitnet/bitnet.h"
@@ -27,6 +29,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             bn_tokenizer_text_free(out);
         bn_tokenizer_ids_free(ids);
     }
+    int32_t *ids = NULL;
+    size_t n = 0;
+    if (bn_tokenizer_encode(tok, (const char *)data, jlen < 256 ? jlen : 256, 0, &ids, &n) == BN_OK)
+        bn_tokenizer_ids_free(ids);
     int32_t vs = bn_tokenizer_vocab_size(tok);
     for (int32_t id = -1; id <= vs && id < 70000; id++) {
         const char *t;

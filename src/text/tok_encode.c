@@ -8,6 +8,9 @@
 
 #define WHO "bn_tokenizer_encode"
 
+/* Most backtracking steps of one regex match (PCRE2's own default). */
+#define TK_MATCH_LIMIT 10000000u
+
 static bn_status oom(void) { return bni_error(BN_ERR_OUT_OF_MEMORY, WHO ": out of memory"); }
 
 /* ---- scratch ------------------------------------------------------------------ */
@@ -51,7 +54,11 @@ bn_status tk_work_get(bn_tokenizer *tok, tk_work **out) {
         tk_work_free(w);
         return oom();
     }
-    pcre2_set_match_limit(w->mctx, UINT32_MAX);
+    /* A bound on backtracking per match: a hostile tokenizer.json regex
+     * such as (a+)+$ would otherwise take exponential time on a short text
+     * (fuzz/regressions/tokenizer_load); real pre-tokenizers stay far below
+     * it even on multi-megabyte pieces (docs/reliability.md). */
+    pcre2_set_match_limit(w->mctx, TK_MATCH_LIMIT);
     pcre2_set_depth_limit(w->mctx, UINT32_MAX);
     pcre2_set_heap_limit(w->mctx, 1u << 22); /* KiB: 4 GiB */
     w->jit_stack = pcre2_jit_stack_create(64 * 1024, 8 * 1024 * 1024, g);
@@ -243,6 +250,9 @@ static int regex_next(const tk_regex *re, tk_work *w, const char *s, size_t n, s
     if (rc < 0 && rc != 0) {
         if (rc == PCRE2_ERROR_NOMEMORY || rc == PCRE2_ERROR_HEAPLIMIT)
             bni_error(BN_ERR_OUT_OF_MEMORY, WHO ": out of memory matching a regex");
+        else if (rc == PCRE2_ERROR_MATCHLIMIT)
+            bni_error(BN_ERR_FORMAT, WHO ": the tokenizer's regex backtracks past %u steps at byte %zu of the text",
+                      (unsigned)TK_MATCH_LIMIT, start);
         else {
             PCRE2_UCHAR msg[200];
             pcre2_get_error_message(rc, msg, sizeof msg);
