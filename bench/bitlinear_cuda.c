@@ -165,12 +165,12 @@ static uint32_t rnd(void) {
     return (uint32_t)(g_seed >> 11);
 }
 
-static void report(const bnb_options *opt, const bnb_result *ours, const bnb_result *rbf, const bnb_result *ri8,
-                   int64_t m, int64_t n, int64_t k, double bw, int nring, int is_default) {
+static void report(const bnb_options *opt, const bn_bitlinear *w, const bnb_result *ours, const bnb_result *rbf,
+                   const bnb_result *ri8, int64_t m, int64_t n, int64_t k, double bw, int nring, int is_default) {
     double floor_us = (double)(n * k) / 4.0 / bw * 1e6;
     double gops = 2.0 * (double)m * (double)n * (double)k / (ours->median * 1e-6) / 1e9;
     double wgbs = (double)(n * k) / 4.0 / (ours->median * 1e-6) / 1e9;
-    const char *kern = bn_bitlinear_device_kernel_name(m);
+    const char *kern = bn_bitlinear_device_kernel_name(w, m);
     if (opt->json) {
         printf("{\"bench\":\"bitlinear\",\"device\":\"cuda\",\"kernel\":\"%s\",\"default\":%s,\"m\":%lld,"
                "\"n\":%lld,\"k\":%lld,\"threads\":0,\"isa\":\"cuda\",\"median_us\":%.3f,\"p10_us\":%.3f,"
@@ -248,18 +248,21 @@ static int bench_shape(bn_ctx *ctx, const bnb_options *opt, cudaStream_t s, doub
         int have_i8 = have_blas && m >= 4 && time_graph(launch_cublas, &bi, s, iters, opt->reps, &ri8);
         cudaGetLastError();
         /* every kernel variant for this m: the default first */
-        int nvar = m == 1 ? BNI_CUDA_M1_VARIANTS : m > 8 ? bni_cuda_bl_set_variant(0, 0) : 1;
-        for (int v = 0; v < nvar; v++) {
-            bni_cuda_bl_set_variant(m == 1 ? v : 0, m > 8 ? v : 0);
+        /* the default first (v = -1), then for m = 1 and m > 8 every variant */
+        int nvar = m == 1 ? BNI_CUDA_M1_VARIANTS - 1 : m > 8 ? bni_cuda_bl_set_variant(0, -1) : 0;
+        for (int v = -1; v < nvar; v++) {
+            if (m == 1) bni_cuda_bl_set_variant(v < 0 ? 0 : v == 0 ? 1 : v + 1, -1);
+            else bni_cuda_bl_set_variant(0, v);
             bnb_result ours;
             if (!time_graph(launch_bitnet, &br, s, iters, opt->reps, &ours)) {
                 fprintf(stderr, "bench bitlinear cuda: timing failed (%s)\n", bn_last_error());
-                bni_cuda_bl_set_variant(0, 0);
+                bni_cuda_bl_set_variant(0, -1);
                 return 0;
             }
-            report(opt, &ours, have_bf ? &rbf : NULL, have_i8 ? &ri8 : NULL, m, n, k, bw, br.nring, v == 0);
+            report(opt, br.ring[0], &ours, have_bf ? &rbf : NULL, have_i8 ? &ri8 : NULL, m, n, k, bw, br.nring,
+                   v < 0);
         }
-        bni_cuda_bl_set_variant(0, 0);
+        bni_cuda_bl_set_variant(0, -1);
         fflush(stdout);
     }
     for (int i = 0; i < br.nring; i++) bn_bitlinear_free(br.ring[i]);
@@ -307,7 +310,7 @@ static void small_op_rate(bn_ctx *ctx, const bnb_options *opt, cudaStream_t s) {
         if (opt->json)
             printf("{\"bench\":\"graph_launch_floor\",\"device\":\"cuda\",\"op\":\"bitlinear 16x64 m=1\","
                    "\"kernel\":\"%s\",\"median_us\":%.3f}\n",
-                   bn_bitlinear_device_kernel_name(1), g.median);
+                   bn_bitlinear_device_kernel_name(bl, 1), g.median);
         else
             printf("one tiny forward (16x64) inside a CUDA graph: %.2f us (the floor of a dependent launch)\n", g.median);
     }

@@ -188,7 +188,7 @@ static void check_bitlinear(int64_t n, int64_t k, int64_t m, int per_row, int ki
         int64_t i = 0;
         while (i < m * n && same_float(ycpu[i], ygpu[i])) i++;
         printf("  mismatch n=%lld k=%lld m=%lld kind=%d (%s): y[%lld] cpu %.9g gpu %.9g\n", (long long)n,
-               (long long)k, (long long)m, kind, bn_bitlinear_device_kernel_name(m), (long long)i, (double)ycpu[i],
+               (long long)k, (long long)m, kind, bn_bitlinear_device_kernel_name(bl, m), (long long)i, (double)ycpu[i],
                (double)ygpu[i]);
     }
     CHECK(same);
@@ -213,16 +213,16 @@ static void test_bitlinear(void) {
     test_shapes();
 #ifdef BITNET_TEST_CUDA_VARIANTS
     /* every other kernel variant the benchmarks may choose */
-    int variants = bni_cuda_bl_set_variant(0, 0);
-    for (int v = 1; v < variants; v++) {
+    int variants = bni_cuda_bl_set_variant(0, -1);
+    for (int v = 0; v < variants; v++) {
         bni_cuda_bl_set_variant(0, v);
         test_shapes();
     }
     for (int m1 = 1; m1 < BNI_CUDA_M1_VARIANTS; m1++) {
-        bni_cuda_bl_set_variant(m1, 0);
+        bni_cuda_bl_set_variant(m1, -1);
         test_shapes();
     }
-    bni_cuda_bl_set_variant(0, 0);
+    bni_cuda_bl_set_variant(0, -1);
 #endif
     /* the overflow bound: all +1 weights, K = 2^20 */
     check_bitlinear(3, (int64_t)1 << 20, 1, 1, 2);

@@ -231,12 +231,13 @@ BN_API bn_status bn_bitlinear_forward_device(const bn_bitlinear *w, const float 
                                              void *stream);
 
 /**
- * @brief Name of the CUDA kernel a forward of @p m tokens uses
- *        ("cuda-gemv-dp4a-fused", "cuda-gemv-dp4a", "cuda-gemm-wmma-int8"),
- *        or "none" without CUDA.
+ * @brief Name of the CUDA kernel a forward of @p m tokens through @p w
+ *        uses ("cuda-gemv-dp4a-fused", "cuda-gemv-dp4a",
+ *        "cuda-gemm-wmma-int8-..."), or "none" when @p w has no GPU copy.
+ * @param w the weights.
  * @param m number of tokens.
  */
-BN_API const char *bn_bitlinear_device_kernel_name(int64_t m);
+BN_API const char *bn_bitlinear_device_kernel_name(const bn_bitlinear *w, int64_t m);
 
 /**
  * @brief Name of the kernel forwards use in this process ("avx512vnni",

@@ -176,7 +176,9 @@ __device__ __forceinline__ int dot64s(uint4 wv, const int4 *a) {
 // One token, latency first: each warp issues the loads of its first row's
 // weights (up to kPre vectors per lane) before the block quantizes x, so
 // the HBM latency overlaps the quantization; the signed decode needs no
-// per-token sum (one block reduction less).
+// per-token sum (one block reduction less). Measured 1.6-1.7x slower than
+// gemv_fused on an H100 (the preloaded registers cut occupancy), so it is
+// a variant for benchmarks, not the default.
 constexpr int kPre = 4;
 
 __global__ void gemv_fused2(const uint32_t *__restrict__ w, const float *__restrict__ wscale, int64_t n, int64_t kp,
@@ -361,15 +363,22 @@ struct gemm_variant {
     void (*kernel)(const uint32_t *, const float *, int64_t, int64_t, const int8_t *, const float *, int64_t, float *);
 };
 const gemm_variant k_gemm[] = {
-    {"cuda-gemm-wmma-int8-32x64-k256", 32, 64, 128, gemm_tc<32, 64, 2, 2, 256>},
     {"cuda-gemm-wmma-int8-32x64-k64", 32, 64, 128, gemm_tc<32, 64, 2, 2, 64>},
-    {"cuda-gemm-wmma-int8-64x64-k256", 64, 64, 128, gemm_tc<64, 64, 2, 2, 256>},
     {"cuda-gemm-wmma-int8-64x128-k64", 64, 128, 256, gemm_tc<64, 128, 2, 4, 64>},
+    {"cuda-gemm-wmma-int8-32x64-k256", 32, 64, 128, gemm_tc<32, 64, 2, 2, 256>},
+    {"cuda-gemm-wmma-int8-64x64-k256", 64, 64, 128, gemm_tc<64, 64, 2, 2, 256>},
     {"cuda-gemm-wmma-int8-32x32-k256", 32, 32, 128, gemm_tc<32, 32, 2, 2, 256>},
 };
 constexpr int kGemmVariants = sizeof k_gemm / sizeof k_gemm[0];
-int g_gemm_variant = 0;
-int g_m1_variant = 0;  // 0: gemv_fused2, 1: gemv_fused, 2: quantize kernel + gemv_q
+int g_gemm_variant = -1;  // -1: chosen by shape (gemm_for)
+
+// Measured on an H100 at m = 128 (docs/performance.md): the 64 x 128 tile
+// wins from N = 6912 rows on, the 32 x 64 tile below (more blocks in flight).
+const gemm_variant &gemm_for(int64_t n) {
+    if (g_gemm_variant >= 0) return k_gemm[g_gemm_variant];
+    return k_gemm[n >= 4096 ? 1 : 0];
+}
+int g_m1_variant = 0;  // 0: gemv_fused, 1: gemv_fused2, 2: quantize kernel + gemv_q
 
 int g_sms[64];
 
@@ -392,15 +401,15 @@ extern "C" {
 
 int bni_cuda_bl_device(const bni_cuda_bl *w) { return w->dev; }
 
-const char *bni_cuda_bl_kernel_name(int64_t m) {
-    if (m == 1 && g_m1_variant == 0) return "cuda-gemv-dp4a-fused2";
-    if (m == 1 && g_m1_variant == 1) return "cuda-gemv-dp4a-fused";
+const char *bni_cuda_bl_kernel_name(int64_t m, int64_t n) {
+    if (m == 1 && g_m1_variant == 0) return "cuda-gemv-dp4a-fused";
+    if (m == 1 && g_m1_variant == 1) return "cuda-gemv-dp4a-fused2";
     if (m <= kGemvMaxM) return "cuda-gemv-dp4a";
-    return k_gemm[g_gemm_variant].name;
+    return gemm_for(n).name;
 }
 
 int bni_cuda_bl_set_variant(int m1, int gemm) {
-    if (gemm < 0 || gemm >= kGemmVariants || m1 < 0 || m1 >= kM1Variants) return kGemmVariants;
+    if (gemm < -1 || gemm >= kGemmVariants || m1 < 0 || m1 >= kM1Variants) return kGemmVariants;
     g_m1_variant = m1;
     g_gemm_variant = gemm;
     return kGemmVariants;
@@ -471,7 +480,7 @@ bn_status bni_cuda_bl_forward(const bni_cuda_bl *w, const float *x, int64_t m, f
         const int threads = 512, rows_per_block = threads / kWarp;
         int64_t blocks = (w->n + rows_per_block - 1) / rows_per_block;
         if (blocks > 4 * sms) blocks = 4 * sms;
-        if (g_m1_variant == 0)
+        if (g_m1_variant == 1)
             gemv_fused2<<<(unsigned)blocks, threads, (size_t)w->kp, s>>>(w->w, w->scale, w->n, w->kp, x, w->k, y);
         else
             gemv_fused<<<(unsigned)blocks, threads, (size_t)w->kp, s>>>(w->w, w->scale, w->n, w->kp, x, w->k, y);
@@ -490,7 +499,7 @@ bn_status bni_cuda_bl_forward(const bni_cuda_bl *w, const float *x, int64_t m, f
             if (blocks > 4 * sms) blocks = 4 * sms;
             gemv_q<kGemvMaxM><<<(unsigned)blocks, threads, 0, s>>>(w->w, w->scale, w->n, w->kp, q, xscale, xsum, m, y);
         } else {
-            const gemm_variant &g = k_gemm[g_gemm_variant];
+            const gemm_variant &g = gemm_for(w->n);
             dim3 grid((unsigned)((w->n + g.bn - 1) / g.bn), (unsigned)((m + g.bm - 1) / g.bm));
             g.kernel<<<grid, g.threads, 0, s>>>(w->w, w->scale, w->n, w->kp, q, xscale, m, y);
         }

@@ -477,10 +477,12 @@ bn_status bn_bitlinear_forward_device(const bn_bitlinear *w, const float *x, int
 #endif
 }
 
-const char *bn_bitlinear_device_kernel_name(int64_t m) {
+const char *bn_bitlinear_device_kernel_name(const bn_bitlinear *w, int64_t m) {
 #if BITNET_CUDA_BUILT
-    return bni_cuda_bl_kernel_name(m);
+    if (w == NULL || w->cuda == NULL) return "none";
+    return bni_cuda_bl_kernel_name(m, w->n);
 #else
+    (void)w;
     (void)m;
     return "none";
 #endif
