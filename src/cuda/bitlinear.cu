@@ -51,26 +51,21 @@ __device__ __forceinline__ int warp_sum(int v) {
     return v;
 }
 
-// Block-wide reductions; red holds blockDim.x / 32 slots.
-__device__ float block_max(float v, float *red) {
+// Block-wide reduction with warp_op (warp_max or warp_sum); red holds
+// blockDim.x / 32 slots; zero is the identity of both (|x| >= 0 for max).
+template <typename T, T (*warp_op)(T)>
+__device__ T block_reduce(T v, T *red) {
     const int lane = threadIdx.x % kWarp, wid = threadIdx.x / kWarp, nw = blockDim.x / kWarp;
-    v = warp_max(v);
+    v = warp_op(v);
     __syncthreads();
     if (lane == 0) red[wid] = v;
     __syncthreads();
-    v = lane < nw ? red[lane] : 0.0f;
-    return warp_max(v);
+    v = lane < nw ? red[lane] : T(0);
+    return warp_op(v);
 }
 
-__device__ int block_sum(int v, int *red) {
-    const int lane = threadIdx.x % kWarp, wid = threadIdx.x / kWarp, nw = blockDim.x / kWarp;
-    v = warp_sum(v);
-    __syncthreads();
-    if (lane == 0) red[wid] = v;
-    __syncthreads();
-    v = lane < nw ? red[lane] : 0;
-    return warp_sum(v);
-}
+__device__ float block_max(float v, float *red) { return block_reduce<float, warp_max>(v, red); }
+__device__ int block_sum(int v, int *red) { return block_reduce<int, warp_sum>(v, red); }
 
 // One activation code, as the CPU's scalar reference.
 __device__ __forceinline__ int quant1(float v, float s) {
