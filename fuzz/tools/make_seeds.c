@@ -2,8 +2,12 @@
  * file for: BitNet GGUF models with the smallest dimensions each ternary
  * layout allows (I2_S, TQ1_0, TQ2_0; tied and untied output, F16 and F32
  * embeddings) and a safetensors file with one tensor of every dtype.
- *   cc -I include fuzz/tools/make_seeds.c build-rel/libbitnet.a -lm -lpthread ... ; ./a.out OUTDIR
- * Run once; its output is checked in (fuzz/corpus/gguf_model, .../safetensors). */
+ *   cc -Iinclude fuzz/tools/make_seeds.c build/libbitnet.a $(pkg-config --libs jansson libpcre2-8) \
+ *      -lopenblas -llapacke -lm -lpthread -o make_seeds && ./make_seeds OUTDIR
+ * Run once; its output is checked in (fuzz/corpus/gguf_model: *.gguf,
+ * fuzz/corpus/gguf: i2s-tied-f16.gguf, fuzz/corpus/safetensors:
+ * dtypes.safetensors). The st_model seeds (small-master*) and the other
+ * corpora were written with short Python snippets from tests/data files. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
