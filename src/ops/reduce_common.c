@@ -39,6 +39,20 @@ void bni_rows_at(const bni_rows *r, int64_t row, const char **xp, char **op) {
     *op = o;
 }
 
+size_t bni_rows_contiguous_run(const bni_rows *r, size_t begin, size_t end, size_t row_bytes, const char **xp,
+                               char **op) {
+    bni_rows_at(r, (int64_t)begin, xp, op);
+    size_t e = begin + 1;
+    for (; e < end; e++) {
+        const char *xq;
+        char *oq;
+        bni_rows_at(r, (int64_t)e, &xq, &oq);
+        size_t step = (e - begin) * row_bytes; /* compared as integers: no pointer past the data */
+        if ((uintptr_t)xq != (uintptr_t)*xp + step || (uintptr_t)oq != (uintptr_t)*op + step) break;
+    }
+    return e;
+}
+
 #define LOAD_LOOP(T, EXPR)                                    \
     for (int64_t i = 0; i < n; i++) {                         \
         T v;                                                  \

@@ -20,6 +20,12 @@ void bni_rows_init(bni_rows *r, const bn_tensor *x, const bn_tensor *out, int ax
 /* First elements of row `row` (rows in row-major order of the other dims). */
 void bni_rows_at(const bni_rows *r, int64_t row, const char **xp, char **op);
 
+/* Rows [begin, e) that follow each other in memory in both x and out
+ * (rows of row_bytes): returns e (> begin) and the first row's pointers,
+ * for the multi-row kernels. */
+size_t bni_rows_contiguous_run(const bni_rows *r, size_t begin, size_t end, size_t row_bytes, const char **xp,
+                               char **op);
+
 /* n elements of dtype dt at p (byte stride s) to or from f32 / f64. */
 void bni_load_row_f32(bn_dtype dt, const char *p, ptrdiff_t s, int64_t n, float *buf);
 void bni_store_row_f32(bn_dtype dt, char *p, ptrdiff_t s, int64_t n, const float *buf);

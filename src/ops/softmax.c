@@ -65,15 +65,9 @@ static void sm_task(void *arg, size_t begin, size_t end, int thread) {
          * the multi-row kernel, which prefetches and may stream */
         size_t r = begin;
         while (r < end) {
-            const char *xp, *xq;
-            char *op, *oq;
-            bni_rows_at(&j->rows, (int64_t)r, &xp, &op);
-            size_t e = r + 1;
-            for (; e < end; e++) {
-                bni_rows_at(&j->rows, (int64_t)e, &xq, &oq);
-                size_t step = (e - r) * (size_t)n * 4; /* compared as integers: no pointer past the data */
-                if ((uintptr_t)xq != (uintptr_t)xp + step || (uintptr_t)oq != (uintptr_t)op + step) break;
-            }
+            const char *xp;
+            char *op;
+            size_t e = bni_rows_contiguous_run(&j->rows, r, end, (size_t)n * 4, &xp, &op);
             k->softmax_rows_f32((const float *)xp, (float *)op, (size_t)n, e - r, j->stream);
             r = e;
         }
