@@ -1,6 +1,8 @@
 /* See fuzz_util.h. */
 #include "fuzz_util.h"
 
+#include "bitnet/bitnet.h"
+
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,4 +56,31 @@ const char *fz_write_file(int slot, const char *name, const void *data, size_t s
 
 void fz_init_env(void) {
     setenv("BITNET_NUM_THREADS", "1", 1);
+}
+
+void fz_load_and_run_model(const char *path, int sample) {
+    static bn_ctx *ctx;
+    if (!ctx) {
+        fz_init_env();
+        bn_ctx_options co;
+        bn_ctx_options_default(&co);
+        co.num_threads = 1;
+        if (bn_ctx_new(&co, &ctx) != BN_OK) abort();
+    }
+    bn_model_options o;
+    bn_model_options_default(&o);
+    o.max_seq = 8;
+    bn_model *m = NULL;
+    if (bn_model_load(ctx, path, &o, &m) != BN_OK) return;
+    int64_t V = bn_model_vocab_size(m);
+    float *logits = malloc((size_t)V * sizeof(float));
+    int32_t toks[2] = {0, (int32_t)(V - 1)};
+    if (logits && bn_model_forward(m, toks, 2, logits, 0) == BN_OK && sample) {
+        bn_sampler_params p;
+        bn_sampler_params_default(&p);
+        int32_t next = 0;
+        (void)bn_model_sample(m, logits, toks, 2, &p, &next);
+    }
+    free(logits);
+    bn_model_free(m);
 }

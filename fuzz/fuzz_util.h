@@ -22,4 +22,10 @@ const char *fz_write_file(int slot, const char *name, const void *data, size_t s
 /* Quiet library warnings and force one thread; called by every harness. */
 void fz_init_env(void);
 
+/* bn_model_load(path) with a small KV cache in a one-thread context made
+ * once; when it loads, a forward pass over two tokens (the first and last
+ * id) and, with `sample`, one sampling step. Errors are the expected
+ * outcome for most inputs and are ignored. */
+void fz_load_and_run_model(const char *path, int sample);
+
 #endif
