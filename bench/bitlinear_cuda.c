@@ -251,7 +251,7 @@ static int bench_shape(bn_ctx *ctx, const bnb_options *opt, cudaStream_t s, doub
         /* the default first (v = -1), then for m = 1 and m > 8 every variant */
         int nvar = m == 1 ? BNI_CUDA_M1_VARIANTS - 1 : m > 8 ? bni_cuda_bl_set_variant(0, -1) : 0;
         for (int v = -1; v < nvar; v++) {
-            if (m == 1) bni_cuda_bl_set_variant(v < 0 ? 0 : v == 0 ? 1 : v + 1, -1);
+            if (m == 1) bni_cuda_bl_set_variant(v + 1, -1);
             else bni_cuda_bl_set_variant(0, v);
             bnb_result ours;
             if (!time_graph(launch_bitnet, &br, s, iters, opt->reps, &ours)) {

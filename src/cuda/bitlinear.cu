@@ -152,68 +152,6 @@ __global__ void gemv_fused(const uint32_t *__restrict__ w, const float *__restri
     }
 }
 
-// Signed form of dot64: codes decoded to w in {-1, 0, 1} with __vsub4, so
-// the sum is the dot product itself and no per-token sum is needed.
-__device__ __forceinline__ int dot64s(uint4 wv, const int4 *a) {
-    const uint32_t w[4] = {wv.x, wv.y, wv.z, wv.w};
-    int acc = 0;
-#pragma unroll
-    for (int i = 0; i < 4; i++) {
-        const int4 av = a[i];
-        const int xa[4] = {av.x, av.y, av.z, av.w};
-#pragma unroll
-        for (int s = 0; s < 4; s++)
-            acc = __dp4a((int)__vsub4((w[i] >> (2 * s)) & 0x03030303u, 0x01010101u), xa[s], acc);
-    }
-    return acc;
-}
-
-// One token, latency first: each warp issues the loads of its first row's
-// weights (up to kPre vectors per lane) before the block quantizes x, so
-// the HBM latency overlaps the quantization; the signed decode needs no
-// per-token sum (one block reduction less). Measured 1.6-1.7x slower than
-// gemv_fused on an H100 (the preloaded registers cut occupancy), so it is
-// a variant for benchmarks, not the default.
-constexpr int kPre = 4;
-
-__global__ void gemv_fused2(const uint32_t *__restrict__ w, const float *__restrict__ wscale, int64_t n, int64_t kp,
-                            const float *__restrict__ x, int64_t k, float *__restrict__ y) {
-    extern __shared__ int4 smem_q[];
-    __shared__ float fred[32];
-    const int lane = threadIdx.x % kWarp, nw = blockDim.x / kWarp;
-    const int64_t vecs = kp / 64, warps = (int64_t)gridDim.x * nw;
-    int64_t r = (int64_t)blockIdx.x * nw + threadIdx.x / kWarp;
-    uint4 pre[kPre];
-    if (r < n) {
-        const uint4 *wr = reinterpret_cast<const uint4 *>(w + r * (kp / 16));
-#pragma unroll
-        for (int i = 0; i < kPre; i++) {
-            const int64_t v = lane + i * kWarp;
-            pre[i] = v < vecs ? __ldg(wr + v) : make_uint4(0x55555555u, 0x55555555u, 0x55555555u, 0x55555555u);
-        }
-    }
-    float amax = 0.0f;
-    for (int64_t i = threadIdx.x; i < k; i += blockDim.x) amax = fmaxf(amax, fabsf(x[i]));
-    amax = block_max(amax, fred);
-    const float s = act_scale(amax);
-    int8_t *q = reinterpret_cast<int8_t *>(smem_q);
-    for (int64_t i = threadIdx.x; i < kp; i += blockDim.x) q[i] = (int8_t)(i < k ? quant1(x[i], s) : 0);
-    __syncthreads();
-    for (int first = 1; r < n; r += warps, first = 0) {
-        const uint4 *wr = reinterpret_cast<const uint4 *>(w + r * (kp / 16));
-        int acc = 0;
-        int64_t v = lane;
-        if (first) {
-#pragma unroll
-            for (int i = 0; i < kPre; i++, v += kWarp)
-                if (v < vecs) acc += dot64s(pre[i], smem_q + v * 4);
-        }
-        for (; v < vecs; v += kWarp) acc += dot64s(__ldg(wr + v), smem_q + v * 4);
-        acc = warp_sum(acc);
-        if (lane == 0) y[r] = __fmul_rn((float)acc, __fdiv_rn(wscale[r], s));
-    }
-}
-
 // A few tokens (codes already in q): one warp per row, every token per
 // weight vector so the weights are read once.
 template <int M>
@@ -373,7 +311,7 @@ const gemm_variant &gemm_for(int64_t n) {
     if (g_gemm_variant >= 0) return k_gemm[g_gemm_variant];
     return k_gemm[n >= 4096 ? 1 : 0];
 }
-int g_m1_variant = 0;  // 0: gemv_fused, 1: gemv_fused2, 2: quantize kernel + gemv_q
+int g_m1_variant = 0;  // 0: gemv_fused, 1: quantize kernel + gemv_q
 
 int g_sms[64];
 
@@ -388,7 +326,7 @@ int sm_count(int dev) {
 
 constexpr int64_t kGemvMaxM = 8;            // up to here: dp4a, weights read once
 constexpr int64_t kFusedMaxKp = 48 * 1024;  // shared memory of the fused GEMV
-constexpr int kM1Variants = 3;
+constexpr int kM1Variants = 2;
 
 }  // namespace
 
@@ -398,7 +336,6 @@ int bni_cuda_bl_device(const bni_cuda_bl *w) { return w->dev; }
 
 const char *bni_cuda_bl_kernel_name(int64_t m, int64_t n) {
     if (m == 1 && g_m1_variant == 0) return "cuda-gemv-dp4a-fused";
-    if (m == 1 && g_m1_variant == 1) return "cuda-gemv-dp4a-fused2";
     if (m <= kGemvMaxM) return "cuda-gemv-dp4a";
     return gemm_for(n).name;
 }
@@ -471,14 +408,11 @@ bn_status bni_cuda_bl_forward(const bni_cuda_bl *w, const float *x, int64_t m, f
     cudaStream_t s = static_cast<cudaStream_t>(stream);
     if (m == 0 || w->n == 0) return BN_OK;
     const int sms = sm_count(w->dev);
-    if (m == 1 && w->kp <= kFusedMaxKp && g_m1_variant < 2) {
+    if (m == 1 && w->kp <= kFusedMaxKp && g_m1_variant == 0) {
         const int threads = 512, rows_per_block = threads / kWarp;
         int64_t blocks = (w->n + rows_per_block - 1) / rows_per_block;
         if (blocks > 4 * sms) blocks = 4 * sms;
-        if (g_m1_variant == 1)
-            gemv_fused2<<<(unsigned)blocks, threads, (size_t)w->kp, s>>>(w->w, w->scale, w->n, w->kp, x, w->k, y);
-        else
-            gemv_fused<<<(unsigned)blocks, threads, (size_t)w->kp, s>>>(w->w, w->scale, w->n, w->kp, x, w->k, y);
+        gemv_fused<<<(unsigned)blocks, threads, (size_t)w->kp, s>>>(w->w, w->scale, w->n, w->kp, x, w->k, y);
     } else {
         // Activation codes, scales and sums in one block from the cache.
         const size_t qbytes = (size_t)m * (size_t)w->kp, extra = (size_t)m * 8;

@@ -61,11 +61,11 @@ bn_status bni_cuda_bl_forward(const bni_cuda_bl *w, const float *x, int64_t m, f
 /* Name of the kernel used for m tokens of n outputs ("cuda-gemv-dp4a-fused", ...). */
 const char *bni_cuda_bl_kernel_name(int64_t m, int64_t n);
 /* For tests and benchmarks (not thread-safe; set before forwards): the
- * one-token kernel m1 (0 = default fused, 1 = fused2, 2 = quantize kernel
- * + gemv_q; BNI_CUDA_M1_VARIANTS in all) and GEMM tile variant `gemm`
+ * one-token kernel m1 (0 = default fused, 1 = quantize kernel + gemv_q;
+ * BNI_CUDA_M1_VARIANTS in all) and GEMM tile variant `gemm`
  * (-1 = the default choice by shape). Returns the number of GEMM variants;
  * out-of-range values change nothing. */
-#define BNI_CUDA_M1_VARIANTS 3
+#define BNI_CUDA_M1_VARIANTS 2
 int bni_cuda_bl_set_variant(int m1, int gemm);
 
 #ifdef __cplusplus

@@ -171,6 +171,15 @@ static bn_status fresh_block(dpool *p, size_t rsize, size_t size, void **out) {
     return BN_OK;
 }
 
+/* The pool of a valid GPU, locked (the caller unlocks p->lock). */
+static bn_status lock_pool(const char *fn, int index, dpool **out) {
+    bn_status st = bni_cuda_check_index(fn, index);
+    if (st != BN_OK) return st;
+    *out = pool_of(index);
+    pthread_mutex_lock(&(*out)->lock);
+    return BN_OK;
+}
+
 bn_status bni_cuda_alloc(int index, size_t size, const char *tag, void *stream, void **ptr) {
     bn_status st = bni_cuda_set_device("bn_device_alloc", index);
     if (st != BN_OK) return st;
@@ -222,10 +231,9 @@ out:
 }
 
 bn_status bni_cuda_release(int index, void *ptr) {
-    bn_status st = bni_cuda_check_index("bn_device_release", index);
+    dpool *p;
+    bn_status st = lock_pool("bn_device_release", index, &p);
     if (st != BN_OK) return st;
-    dpool *p = pool_of(index);
-    pthread_mutex_lock(&p->lock);
     dblock **link = &p->live[bucket_of(ptr)];
     while (*link && (*link)->ptr != ptr) link = &(*link)->next;
     dblock *b = *link;
@@ -244,10 +252,9 @@ bn_status bni_cuda_release(int index, void *ptr) {
 }
 
 bn_status bni_cuda_memory_stats(int index, bn_device_memory_stats *stats) {
-    bn_status st = bni_cuda_check_index("bn_device_get_memory_stats", index);
+    dpool *p;
+    bn_status st = lock_pool("bn_device_get_memory_stats", index, &p);
     if (st != BN_OK) return st;
-    dpool *p = pool_of(index);
-    pthread_mutex_lock(&p->lock);
     stats->live_bytes = p->live_bytes;
     stats->live_blocks = p->live_blocks;
     stats->peak_bytes = p->peak_bytes;
@@ -261,12 +268,11 @@ bn_status bni_cuda_memory_stats(int index, bn_device_memory_stats *stats) {
 }
 
 bn_status bni_cuda_tag_usage(int index, const char *tag, size_t *bytes, size_t *blocks) {
-    bn_status st = bni_cuda_check_index("bn_device_tag_usage", index);
-    if (st != BN_OK) return st;
-    dpool *p = pool_of(index);
     if (tag == NULL) tag = "untagged";
     size_t by = 0, bl = 0;
-    pthread_mutex_lock(&p->lock);
+    dpool *p;
+    bn_status st = lock_pool("bn_device_tag_usage", index, &p);
+    if (st != BN_OK) return st;
     for (int i = 0; i < p->ntags; i++)
         if (strcmp(p->tags[i], tag) == 0) {
             by = p->tag_bytes[i];
@@ -279,10 +285,9 @@ bn_status bni_cuda_tag_usage(int index, const char *tag, size_t *bytes, size_t *
 }
 
 bn_status bni_cuda_set_limit(int index, size_t bytes) {
-    bn_status st = bni_cuda_check_index("bn_device_set_memory_limit", index);
+    dpool *p;
+    bn_status st = lock_pool("bn_device_set_memory_limit", index, &p);
     if (st != BN_OK) return st;
-    dpool *p = pool_of(index);
-    pthread_mutex_lock(&p->lock);
     p->limit = bytes;
     if (bytes && p->reserved > bytes) empty_cache_locked(p);
     pthread_mutex_unlock(&p->lock);
@@ -290,10 +295,9 @@ bn_status bni_cuda_set_limit(int index, size_t bytes) {
 }
 
 bn_status bni_cuda_empty_cache(int index, size_t *released) {
-    bn_status st = bni_cuda_check_index("bn_device_empty_cache", index);
+    dpool *p;
+    bn_status st = lock_pool("bn_device_empty_cache", index, &p);
     if (st != BN_OK) return st;
-    dpool *p = pool_of(index);
-    pthread_mutex_lock(&p->lock);
     size_t n = empty_cache_locked(p);
     pthread_mutex_unlock(&p->lock);
     if (released) *released = n;
@@ -301,10 +305,9 @@ bn_status bni_cuda_empty_cache(int index, size_t *released) {
 }
 
 bn_status bni_cuda_leak_report(int index, FILE *stream, size_t *live_blocks) {
-    bn_status st = bni_cuda_check_index("bn_device_leak_report", index);
+    dpool *p;
+    bn_status st = lock_pool("bn_device_leak_report", index, &p);
     if (st != BN_OK) return st;
-    dpool *p = pool_of(index);
-    pthread_mutex_lock(&p->lock);
     if (stream && p->live_blocks)
         fprintf(stream, "bitnet: cuda:%d: %zu live block(s), %zu bytes\n", index, p->live_blocks, p->live_bytes);
     for (size_t h = 0; stream && h < NBUCKETS; h++)
